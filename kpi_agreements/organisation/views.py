@@ -1,0 +1,416 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch, Q
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from . import services
+from .access import (
+    can_manage_committee,
+    can_manage_person,
+    can_manage_unit,
+    committees_visible_to,
+    get_committee_for,
+    get_person_for,
+    get_unit_for,
+    people_visible_to,
+    scope_of,
+)
+from .forms import (
+    CommitteeForm,
+    CommitteeMemberForm,
+    PersonForm,
+    PersonInviteForm,
+    ResolutionForm,
+    RoleForm,
+    SetPasswordForm,
+    UnitForm,
+    UnitMoveForm,
+)
+from .models import Committee, RoleAssignment, Unit
+
+
+def _apply_errors(form, exc: ValidationError) -> None:
+    """Show a service's refusal next to the field it names, or at the top of the form."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+@login_required
+def home(request):
+    scope = scope_of(request.user)
+    units = scope.units().filter(is_active=True).order_by("path")[:1]
+    return render(request, "home.html", {"top_unit": units[0] if units else None})
+
+
+# --- units -------------------------------------------------------------------------------------------
+
+
+def _tree_rows(units: list[Unit]):
+    """Flatten units (ordered by path) into rows that say how many nested lists to open or close."""
+    rows, stack = [], []
+    for unit in units:
+        closes = 0
+        while stack and not unit.path.startswith(stack[-1]):
+            stack.pop()
+            closes += 1
+        rows.append({"unit": unit, "closes": range(closes), "depth": len(stack)})
+        stack.append(unit.path)
+    return rows, range(len(stack))
+
+
+@login_required
+def unit_tree(request):
+    scope = scope_of(request.user)
+    units = scope.units().select_related("unit_type", "head").order_by("path")
+    if not request.GET.get("inactive"):
+        units = units.filter(is_active=True)
+    q = request.GET.get("q", "").strip()
+    matches = set()
+    if q:
+        found = list(units.filter(Q(name_th__icontains=q) | Q(name_en__icontains=q) | Q(abbreviation__icontains=q)))
+        matches = {u.pk for u in found}
+        # Show each match with the chain of units above it, so the officer sees where it sits.
+        prefixes = {u.path[:n] for u in found for n in range(Unit.steplen, len(u.path) + 1, Unit.steplen)}
+        units = units.filter(path__in=prefixes)
+    rows, tail = _tree_rows(list(units))
+    # Roots of the visible forest are the rows whose parent is not visible.
+    return render(
+        request,
+        "organisation/unit_tree.html",
+        {"rows": rows, "tail": tail, "q": q, "matches": matches, "can_add_root": request.user.is_superuser,
+         "manages": scope.manages_anything()},
+    )
+
+
+@login_required
+def unit_detail(request, pk):
+    unit = get_unit_for(request.user, pk)
+    scope = scope_of(request.user)
+    subtree = list(
+        Unit.objects.filter(unit.subtree_q()).filter(scope.unit_q()).select_related("unit_type", "head")
+        .order_by("path")
+    )
+    roles = (
+        RoleAssignment.objects.filter(unit.subtree_q(prefix="unit__"))
+        .select_related("person", "unit")
+        .order_by("unit__path", "role", "person__first_name")
+    )
+    ancestors = Unit.objects.filter(
+        path__in=[unit.path[:n] for n in range(Unit.steplen, len(unit.path), Unit.steplen)]
+    ).order_by("path")
+    rows, tail = _tree_rows(subtree)
+    return render(
+        request,
+        "organisation/unit_detail.html",
+        {
+            "unit": unit,
+            "rows": rows,
+            "tail": tail,
+            "roles": roles,
+            "ancestors": [a for a in ancestors if scope.covers(a)],
+            "can_manage": can_manage_unit(request.user, unit),
+            "history": unit.history.select_related("history_user").order_by("-history_date")[:10],
+        },
+    )
+
+
+@login_required
+def unit_create(request):
+    scope = scope_of(request.user)
+    if not scope.manages_anything():
+        raise Http404
+    parent_required = not request.user.is_superuser
+    initial = {"parent": request.GET.get("parent")}
+    form = UnitForm(request.POST or None, user=request.user, parent_required=parent_required, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        parent = data.pop("parent")
+        try:
+            unit = services.unit_create(parent=parent, **data)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("Unit %(unit)s was created.") % {"unit": unit})
+            return redirect("unit_detail", pk=unit.pk)
+    return render(request, "organisation/form.html", {"form": form, "title": _("New unit")})
+
+
+@login_required
+def unit_edit(request, pk):
+    unit = get_unit_for(request.user, pk, write=True)
+    form = UnitForm(request.POST or None, instance=unit, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.unit_update(unit=Unit.objects.get(pk=unit.pk), **form.cleaned_data)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("Unit %(unit)s was saved.") % {"unit": unit})
+            return redirect("unit_detail", pk=unit.pk)
+    return render(request, "organisation/form.html", {"form": form, "title": _("Edit %(unit)s") % {"unit": unit}})
+
+
+@login_required
+def unit_move(request, pk):
+    unit = get_unit_for(request.user, pk, write=True)
+    form = UnitMoveForm(request.POST or None, user=request.user, unit=unit, initial={"parent": unit.parent_id})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.unit_move(unit=unit, new_parent=form.cleaned_data["parent"])
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("Unit %(unit)s was moved.") % {"unit": unit})
+            return redirect("unit_detail", pk=unit.pk)
+    return render(
+        request, "organisation/form.html", {"form": form, "title": _("Move %(unit)s") % {"unit": unit}}
+    )
+
+
+@login_required
+@require_POST
+def unit_set_active(request, pk):
+    unit = get_unit_for(request.user, pk, write=True)
+    active = request.POST.get("active") == "1"
+    try:
+        services.unit_set_active(unit=unit, active=active)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request,
+            (_("Unit %(unit)s is active again.") if active else _("Unit %(unit)s was deactivated."))
+            % {"unit": unit},
+        )
+    return redirect("unit_detail", pk=unit.pk)
+
+
+# --- people ------------------------------------------------------------------------------------------
+
+
+@login_required
+def person_list(request):
+    people = people_visible_to(request.user).prefetch_related(
+        Prefetch("roles", queryset=RoleAssignment.objects.select_related("unit").order_by("unit__path"))
+    )
+    q = request.GET.get("q", "").strip()
+    if q:
+        people = people.filter(
+            Q(first_name__icontains=q) | Q(last_name__icontains=q) | Q(username__icontains=q)
+            | Q(position__icontains=q) | Q(email__icontains=q)
+        )
+    scope = scope_of(request.user)
+    return render(
+        request,
+        "organisation/person_list.html",
+        {"people": people, "q": q, "can_invite": scope.is_superuser or "admin" in scope.paths},
+    )
+
+
+@login_required
+def person_create(request):
+    scope = scope_of(request.user)
+    if not (scope.is_superuser or "admin" in scope.paths):
+        raise Http404
+    form = PersonInviteForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        unit, role = data.pop("unit"), data.pop("role")
+        try:
+            person = services.person_invite(invited_by=request.user, unit=unit, role=role, **data)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(
+                request, _("%(person)s was added; an invitation was sent to %(email)s.")
+                % {"person": person, "email": person.email}
+            )
+            return redirect("person_detail", pk=person.pk)
+    return render(request, "organisation/form.html", {"form": form, "title": _("Add a person")})
+
+
+@login_required
+def person_detail(request, pk):
+    person = get_person_for(request.user, pk)
+    return render(request, "organisation/person_detail.html", _person_context(request, person))
+
+
+def _person_context(request, person, role_form=None):
+    can_manage = can_manage_person(request.user, person)
+    return {
+        "person": person,
+        "roles": person.roles.select_related("unit").order_by("unit__path"),
+        "seats": person.committee_seats.select_related("committee__fiscal_year"),
+        "can_manage": can_manage,
+        "role_form": role_form or (RoleForm(user=request.user) if can_manage else None),
+    }
+
+
+@login_required
+def person_edit(request, pk):
+    person = get_person_for(request.user, pk, write=True)
+    form = PersonForm(request.POST or None, instance=person)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("%(person)s was saved.") % {"person": person})
+        return redirect("person_detail", pk=person.pk)
+    return render(request, "organisation/form.html", {"form": form, "title": _("Edit %(person)s") % {"person": person}})
+
+
+@login_required
+@require_POST
+def person_role_add(request, pk):
+    person = get_person_for(request.user, pk, write=True)
+    form = RoleForm(request.POST, user=request.user)
+    if form.is_valid():
+        try:
+            services.role_assign(person=person, unit=form.cleaned_data["unit"], role=form.cleaned_data["role"])
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+    if form.errors:
+        return render(
+            request, "organisation/person_detail.html", _person_context(request, person, form), status=400
+        )
+    messages.success(request, _("The role was added."))
+    return redirect("person_detail", pk=person.pk)
+
+
+@login_required
+@require_POST
+def person_role_remove(request, pk, role_pk):
+    person = get_person_for(request.user, pk, write=True)
+    assignment = get_object_or_404(RoleAssignment.objects.select_related("unit"), pk=role_pk, person=person)
+    if not scope_of(request.user).covers(assignment.unit, "admin"):
+        raise Http404
+    services.role_remove(assignment=assignment)
+    messages.success(request, _("The role was removed."))
+    return redirect("person_detail", pk=person.pk)
+
+
+@login_required
+@require_POST
+def person_reinvite(request, pk):
+    person = get_person_for(request.user, pk, write=True)
+    services.invitation_resend(person=person)
+    messages.success(request, _("A new invitation was sent to %(email)s.") % {"email": person.email})
+    return redirect("person_detail", pk=person.pk)
+
+
+def invitation_accept(request, token):
+    try:
+        invitation = services.invitation_check(token)
+    except ValidationError as exc:
+        return render(request, "organisation/invitation_invalid.html", {"errors": exc.messages}, status=410)
+    form = SetPasswordForm(request.POST or None, person=invitation.person)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.invitation_accept(token=token, password=form.cleaned_data["password1"])
+        except ValidationError as exc:
+            return render(request, "organisation/invitation_invalid.html", {"errors": exc.messages}, status=410)
+        messages.success(request, _("Your password is set. Log in with your username %(username)s.")
+                         % {"username": invitation.person.username})
+        return redirect("login")
+    return render(request, "organisation/invitation_accept.html", {"form": form, "person": invitation.person})
+
+
+# --- committees --------------------------------------------------------------------------------------
+
+
+@login_required
+def committee_list(request):
+    committees = (
+        committees_visible_to(request.user)
+        .select_related("fiscal_year", "unit")
+        .prefetch_related("members__person")
+        .order_by("-fiscal_year__be_year", "name")
+    )
+    return render(
+        request,
+        "organisation/committee_list.html",
+        {"committees": committees, "can_create": scope_of(request.user).manages_anything()},
+    )
+
+
+@login_required
+def committee_edit(request, pk=None):
+    committee = get_committee_for(request.user, pk, write=True) if pk else Committee()
+    if pk is None and not scope_of(request.user).manages_anything():
+        raise Http404
+    form = CommitteeForm(request.POST or None, instance=committee, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        committee = services.committee_save(committee=form.instance, units_covered=form.cleaned_data["units_covered"])
+        messages.success(request, _("Committee %(name)s was saved.") % {"name": committee.name})
+        return redirect("committee_detail", pk=committee.pk)
+    title = _("Edit %(name)s") % {"name": committee.name} if pk else _("New committee")
+    return render(request, "organisation/form.html", {"form": form, "title": title})
+
+
+def _committee_context(request, committee, member_form=None, resolution_form=None):
+    can_manage = can_manage_committee(request.user, committee)
+    people = people_visible_to(request.user).filter(is_active=True)
+    return {
+        "committee": committee,
+        "members": committee.members.select_related("person").order_by("position", "person__first_name"),
+        "units_covered": committee.units_covered.order_by("path"),
+        "resolutions": committee.resolutions.all(),
+        "can_manage": can_manage,
+        "member_form": member_form or (CommitteeMemberForm(people=people) if can_manage else None),
+        "resolution_form": resolution_form or (ResolutionForm() if can_manage else None),
+    }
+
+
+@login_required
+def committee_detail(request, pk):
+    committee = get_committee_for(request.user, pk)
+    return render(request, "organisation/committee_detail.html", _committee_context(request, committee))
+
+
+@login_required
+@require_POST
+def committee_member_add(request, pk):
+    committee = get_committee_for(request.user, pk, write=True)
+    form = CommitteeMemberForm(request.POST, people=people_visible_to(request.user).filter(is_active=True))
+    if form.is_valid():
+        try:
+            services.committee_member_add(committee=committee, **form.cleaned_data)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+    if form.errors:
+        return render(request, "organisation/committee_detail.html",
+                      _committee_context(request, committee, member_form=form), status=400)
+    messages.success(request, _("The member was added."))
+    return redirect("committee_detail", pk=committee.pk)
+
+
+@login_required
+@require_POST
+def committee_member_remove(request, pk, member_pk):
+    committee = get_committee_for(request.user, pk, write=True)
+    committee.members.filter(pk=member_pk).delete()
+    messages.success(request, _("The member was removed."))
+    return redirect("committee_detail", pk=committee.pk)
+
+
+@login_required
+@require_POST
+def committee_resolution_add(request, pk):
+    committee = get_committee_for(request.user, pk, write=True)
+    form = ResolutionForm(request.POST)
+    if form.is_valid():
+        try:
+            services.resolution_record(committee=committee, recorded_by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+    if form.errors:
+        return render(request, "organisation/committee_detail.html",
+                      _committee_context(request, committee, resolution_form=form), status=400)
+    messages.success(request, _("The resolution was recorded."))
+    return redirect("committee_detail", pk=committee.pk)
+

@@ -1,0 +1,36 @@
+"""Scoring rules of performance agreements (DOMAIN §3, §4, §7, §8): pure Python, standard library only.
+
+The Django app calls this package; nothing here imports Django. See docs/scoring.md.
+"""
+
+from .deadlines import effective_deadline, is_working_day, late_penalty, working_days_late
+from .errors import MESSAGES, ScoringError
+from .flags import EXTERNAL_OBSTACLES, FAR_FROM_TARGET, FLAGS, MISSING_REPORT, site_visit_flags
+from .methods import METHODS, required_result, score, validate_criteria, validate_result
+from .policy import ScoringPolicy
+from .rollup import agreement_score, combine, incentive_eligible, redistribute_weights, weighted_score
+
+__all__ = [
+    "EXTERNAL_OBSTACLES",
+    "FAR_FROM_TARGET",
+    "FLAGS",
+    "MESSAGES",
+    "METHODS",
+    "MISSING_REPORT",
+    "ScoringError",
+    "ScoringPolicy",
+    "agreement_score",
+    "combine",
+    "effective_deadline",
+    "incentive_eligible",
+    "is_working_day",
+    "late_penalty",
+    "redistribute_weights",
+    "required_result",
+    "score",
+    "site_visit_flags",
+    "validate_criteria",
+    "validate_result",
+    "weighted_score",
+    "working_days_late",
+]

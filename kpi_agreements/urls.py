@@ -2,12 +2,14 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from kpi_agreements.core import views as core
 from kpi_agreements.fiscal import views as fiscal
 from kpi_agreements.organisation import views as org
 
 urlpatterns = [
     path("", org.home, name="home"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("healthz/", core.health, name="health"),
     path("admin/", admin.site.urls),
     # Accounts
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),

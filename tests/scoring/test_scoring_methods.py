@@ -18,9 +18,10 @@ UP = {"thresholds": [60, 70, 80, 90, 100]}  # higher is better
 DOWN = {"thresholds": ["10", "8", "6", "4", "2"]}  # lower is better (e.g. days to serve a request)
 STEP = ScoringPolicy(interpolation="step")
 FLOOR_0 = ScoringPolicy(floor=0)
+DEFAULT = ScoringPolicy()
 
 
-def quantitative(criteria, actual, policy=ScoringPolicy()):
+def quantitative(criteria, actual, policy=DEFAULT):
     return score("quantitative", criteria, {"actual": actual}, policy)
 
 

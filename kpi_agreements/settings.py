@@ -160,6 +160,7 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+STATIC_ROOT.mkdir(exist_ok=True)
 # Serve straight from the installed packages until collectstatic has run (the embedded default).
 WHITENOISE_USE_FINDERS = not env_bool("STATIC_MANIFEST", HTTPS)
 

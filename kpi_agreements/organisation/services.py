@@ -29,11 +29,11 @@ def unit_create(*, parent: Unit | None, **fields) -> Unit:
     _check_parent_usable(parent)
     _check_abbreviation_free(parent=parent, abbreviation=fields["abbreviation"])
     if parent is None:
-        unit = Unit.add_root(parent=None, **fields)
+        unit = Unit.objects.add_root(dict(fields, parent=None))
     else:
         # treebeard's add_child works on a possibly stale parent; lock it so numchild stays right.
         parent = Unit.objects.select_for_update().get(pk=parent.pk)
-        unit = parent.add_child(parent=parent, **fields)
+        unit = Unit.objects.add_child(parent, dict(fields, parent=parent))
     return unit
 
 
@@ -59,7 +59,7 @@ def unit_move(*, unit: Unit, new_parent: Unit) -> Unit:
         )
     _check_parent_usable(new_parent)
     _check_abbreviation_free(parent=new_parent, abbreviation=unit.abbreviation, exclude=unit)
-    unit.move(new_parent, pos="last-child")
+    Unit.objects.move(unit, new_parent, pos="last-child")
     unit = Unit.objects.get(pk=unit.pk)
     unit.parent = new_parent
     unit._change_reason = "move"

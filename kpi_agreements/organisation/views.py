@@ -30,7 +30,7 @@ from .forms import (
     UnitForm,
     UnitMoveForm,
 )
-from .models import Committee, RoleAssignment, Unit
+from .models import Committee, Person, RoleAssignment, Unit
 
 
 def _apply_errors(form, exc: ValidationError) -> None:
@@ -354,16 +354,20 @@ def committee_edit(request, pk=None):
 
 def _committee_context(request, committee, member_form=None, resolution_form=None):
     can_manage = can_manage_committee(request.user, committee)
-    people = people_visible_to(request.user).filter(is_active=True)
     return {
         "committee": committee,
         "members": committee.members.select_related("person").order_by("position", "person__first_name"),
         "units_covered": committee.units_covered.order_by("path"),
         "resolutions": committee.resolutions.all(),
         "can_manage": can_manage,
-        "member_form": member_form or (CommitteeMemberForm(people=people) if can_manage else None),
+        "member_form": member_form or (CommitteeMemberForm(people=_member_choices()) if can_manage else None),
         "resolution_form": resolution_form or (ResolutionForm() if can_manage else None),
     }
+
+
+def _member_choices():
+    # Members are often outside experts or superiors with no role in the convening unit's subtree.
+    return Person.objects.filter(is_active=True).order_by("first_name", "last_name")
 
 
 @login_required
@@ -376,7 +380,7 @@ def committee_detail(request, pk):
 @require_POST
 def committee_member_add(request, pk):
     committee = get_committee_for(request.user, pk, write=True)
-    form = CommitteeMemberForm(request.POST, people=people_visible_to(request.user).filter(is_active=True))
+    form = CommitteeMemberForm(request.POST, people=_member_choices())
     if form.is_valid():
         try:
             services.committee_member_add(committee=committee, **form.cleaned_data)

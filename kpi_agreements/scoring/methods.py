@@ -16,7 +16,7 @@ DEFAULT_POLICY = ScoringPolicy()
 
 
 def _get(data, key: str, where: str = ""):
-    if not isinstance(data, Mapping):
+    if type(data) is not dict and not isinstance(data, Mapping):  # the exact-type test is the fast path
         raise ScoringError("not_a_mapping", where or None)
     path = f"{where}.{key}" if where else key
     if key not in data or data[key] is None:
@@ -25,6 +25,8 @@ def _get(data, key: str, where: str = ""):
 
 
 def _list(value, field: str) -> Sequence:
+    if type(value) is list:
+        return value
     if isinstance(value, str | bytes) or not isinstance(value, Sequence):
         raise ScoringError("not_a_list", field)
     return value

@@ -1,0 +1,118 @@
+"""Personas for every role (STYLE.md) on a small tree, and the real browser."""
+
+import os
+from dataclasses import dataclass
+
+import pytest
+
+# Playwright's sync API runs an event loop in the test thread; Django's ORM must still be usable there.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = "/usr/bin/chromium"
+PASSWORD = "persona-pass-2570"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _tasks_in_process():
+    """Tasks run in-process in tests; the worker test switches to the real broker itself."""
+    from kpi_agreements.celery import app
+
+    app.conf.task_always_eager = True
+    yield
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    # Hashing strength is not under test; PBKDF2 would make every persona cost a third of a second.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@dataclass
+class Org:
+    ministry: object
+    dept: object
+    other_dept: object
+    bureau_a: object
+    bureau_b: object
+    admin: object
+    planner: object
+    head_a: object
+    head_b: object
+    executive: object
+    member: object
+    outsider: object
+    year: object
+    committee: object
+
+
+def make_person(username, **extra):
+    from kpi_agreements.organisation.models import Person
+
+    person = Person(username=username, first_name=username.title(), last_name="Persona",
+                    email=f"{username}@example.go.th", **extra)
+    person.set_password(PASSWORD)
+    person.save()
+    return person
+
+
+@pytest.fixture
+def org(db):
+    from kpi_agreements.fiscal.services import fiscal_year_create
+    from kpi_agreements.organisation import services
+    from kpi_agreements.organisation.models import Committee, CommitteeMember, Role, RoleAssignment, UnitType
+
+    t = {c: UnitType.objects.create(code=c, name_th=th) for c, th in
+         [("ministry", "กระทรวง"), ("department", "กรม"), ("bureau", "สำนัก")]}
+    ministry = services.unit_create(parent=None, name_th="กระทรวงทดสอบ", abbreviation="กท.", unit_type=t["ministry"])
+    dept = services.unit_create(parent=ministry, name_th="กรมหนึ่ง", abbreviation="ก1.", unit_type=t["department"])
+    other = services.unit_create(parent=ministry, name_th="กรมสอง", abbreviation="ก2.", unit_type=t["department"])
+    a = services.unit_create(parent=dept, name_th="สำนักเอ", abbreviation="สอ.", unit_type=t["bureau"])
+    b = services.unit_create(parent=dept, name_th="สำนักบี", abbreviation="สบ.", unit_type=t["bureau"])
+    people = {}
+    for username, role, unit in [
+        ("admin", Role.ADMIN, ministry), ("planner", Role.PLANNING, dept), ("head_a", Role.UNIT_HEAD, a),
+        ("head_b", Role.UNIT_HEAD, b), ("executive", Role.EXECUTIVE, ministry), ("member", None, None),
+        ("outsider", None, None),
+    ]:
+        people[username] = make_person(username)
+        if role:
+            RoleAssignment.objects.create(person=people[username], unit=unit, role=role)
+    year = fiscal_year_create(be_year=2570, make_current=True)
+    committee = Committee.objects.create(name="คณะกรรมการเจรจา ก1.", kind="negotiation", fiscal_year=year, unit=dept)
+    committee.units_covered.set([a, b])
+    CommitteeMember.objects.create(committee=committee, person=people["member"], position="chair")
+    return Org(ministry, dept, other, a, b, year=year, committee=committee, **people)
+
+
+@pytest.fixture
+def client_for(client):
+    def login(person):
+        client.force_login(person)
+        return client
+
+    return login
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium)")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run", "--disable-quic"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(locale="th-TH", base_url=live_server.url)
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    yield page
+    context.close()

@@ -48,8 +48,13 @@ class Org:
 def make_person(username, **extra):
     from kpi_agreements.organisation.models import Person
 
-    person = Person(username=username, first_name=username.title(), last_name="Persona",
-                    email=f"{username}@example.go.th", **extra)
+    person = Person(
+        username=username,
+        first_name=username.title(),
+        last_name="Persona",
+        email=f"{username}@example.go.th",
+        **extra,
+    )
     person.set_password(PASSWORD)
     person.save()
     return person
@@ -61,24 +66,38 @@ def org(db):
     from kpi_agreements.organisation import services
     from kpi_agreements.organisation.models import Committee, CommitteeMember, Role, RoleAssignment, UnitType
 
-    t = {c: UnitType.objects.create(code=c, name_th=th) for c, th in
-         [("ministry", "กระทรวง"), ("department", "กรม"), ("bureau", "สำนัก")]}
-    ministry = services.unit_create(parent=None, name_th="กระทรวงทดสอบ", abbreviation="กท.", unit_type=t["ministry"])
-    dept = services.unit_create(parent=ministry, name_th="กรมหนึ่ง", abbreviation="ก1.", unit_type=t["department"])
-    other = services.unit_create(parent=ministry, name_th="กรมสอง", abbreviation="ก2.", unit_type=t["department"])
+    t = {
+        c: UnitType.objects.create(code=c, name_th=th)
+        for c, th in [("ministry", "กระทรวง"), ("department", "กรม"), ("bureau", "สำนัก")]
+    }
+    ministry = services.unit_create(
+        parent=None, name_th="กระทรวงทดสอบ", abbreviation="กท.", unit_type=t["ministry"]
+    )
+    dept = services.unit_create(
+        parent=ministry, name_th="กรมหนึ่ง", abbreviation="ก1.", unit_type=t["department"]
+    )
+    other = services.unit_create(
+        parent=ministry, name_th="กรมสอง", abbreviation="ก2.", unit_type=t["department"]
+    )
     a = services.unit_create(parent=dept, name_th="สำนักเอ", abbreviation="สอ.", unit_type=t["bureau"])
     b = services.unit_create(parent=dept, name_th="สำนักบี", abbreviation="สบ.", unit_type=t["bureau"])
     people = {}
     for username, role, unit in [
-        ("admin", Role.ADMIN, ministry), ("planner", Role.PLANNING, dept), ("head_a", Role.UNIT_HEAD, a),
-        ("head_b", Role.UNIT_HEAD, b), ("executive", Role.EXECUTIVE, ministry), ("member", None, None),
+        ("admin", Role.ADMIN, ministry),
+        ("planner", Role.PLANNING, dept),
+        ("head_a", Role.UNIT_HEAD, a),
+        ("head_b", Role.UNIT_HEAD, b),
+        ("executive", Role.EXECUTIVE, ministry),
+        ("member", None, None),
         ("outsider", None, None),
     ]:
         people[username] = make_person(username)
         if role:
             RoleAssignment.objects.create(person=people[username], unit=unit, role=role)
     year = fiscal_year_create(be_year=2570, make_current=True)
-    committee = Committee.objects.create(name="คณะกรรมการเจรจา ก1.", kind="negotiation", fiscal_year=year, unit=dept)
+    committee = Committee.objects.create(
+        name="คณะกรรมการเจรจา ก1.", kind="negotiation", fiscal_year=year, unit=dept
+    )
     committee.units_covered.set([a, b])
     CommitteeMember.objects.create(committee=committee, person=people["member"], position="chair")
     return Org(ministry, dept, other, a, b, year=year, committee=committee, **people)
@@ -102,8 +121,15 @@ def browser():
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run", "--disable-quic"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--disable-quic",
+            ],
         )
         yield browser
         browser.close()

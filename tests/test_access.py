@@ -25,8 +25,12 @@ def test_executive_of_the_ministry_sees_all_its_departments(org, client_for):
 
 def test_outsider_sees_nothing(org, client_for):
     client = client_for(org.outsider)
-    for name, args in [("unit_detail", [org.ministry.pk]), ("person_detail", [org.head_a.pk]),
-                       ("committee_detail", [org.committee.pk]), ("unit_move", [org.dept.pk])]:
+    for name, args in [
+        ("unit_detail", [org.ministry.pk]),
+        ("person_detail", [org.head_a.pk]),
+        ("committee_detail", [org.committee.pk]),
+        ("unit_move", [org.dept.pk]),
+    ]:
         assert client.get(reverse(name, args=args)).status_code == 404, name
     assert client.get(reverse("unit_tree")).context["rows"] == []
 
@@ -38,9 +42,15 @@ def test_anonymous_users_are_sent_to_log_in(org, client):
 
 @pytest.mark.parametrize(
     "persona, unit_name, expected",
-    [("planner", "dept", True), ("planner", "bureau_a", True), ("planner", "other_dept", False),
-     ("planner", "ministry", False), ("admin", "other_dept", True), ("head_a", "bureau_a", False),
-     ("executive", "dept", False)],
+    [
+        ("planner", "dept", True),
+        ("planner", "bureau_a", True),
+        ("planner", "other_dept", False),
+        ("planner", "ministry", False),
+        ("admin", "other_dept", True),
+        ("head_a", "bureau_a", False),
+        ("executive", "dept", False),
+    ],
 )
 def test_who_manages_which_unit(org, persona, unit_name, expected):
     from kpi_agreements.organisation.access import can_manage_unit

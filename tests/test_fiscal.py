@@ -17,9 +17,15 @@ def test_a_new_year_gets_the_default_calendar_of_domain_3(db):
     year = fiscal_year_create(be_year=2552)
     due = {m.kind: m.due_date for m in year.milestones.all()}
     assert due == {
-        "negotiation": date(2008, 12, 31), "signed": date(2009, 1, 30), "kpi_audit": date(2009, 3, 15),
-        "change_window_1": date(2009, 3, 31), "report_6": date(2009, 4, 30), "report_9": date(2009, 7, 16),
-        "report_12": date(2009, 10, 31), "change_window_2": date(2009, 10, 31), "site_visits": date(2010, 1, 31),
+        "negotiation": date(2008, 12, 31),
+        "signed": date(2009, 1, 30),
+        "kpi_audit": date(2009, 3, 15),
+        "change_window_1": date(2009, 3, 31),
+        "report_6": date(2009, 4, 30),
+        "report_9": date(2009, 7, 16),
+        "report_12": date(2009, 10, 31),
+        "change_window_2": date(2009, 10, 31),
+        "site_visits": date(2010, 1, 31),
     }
 
 
@@ -42,10 +48,14 @@ def test_thai_holidays_come_from_the_public_and_government_calendar(db):
 def test_administrators_add_and_cancel_days_off(org, client_for):
     year = org.year
     client = client_for(org.admin)
-    client.post(reverse("calendar_day_add", args=[year.pk]), {"date": "2027-04-30", "kind": "holiday",
-                                                              "name": "วันหยุดพิเศษ"})
-    client.post(reverse("calendar_day_add", args=[year.pk]), {"date": "2027-04-13", "kind": "working",
-                                                              "name": "เปิดทำการ"})
+    client.post(
+        reverse("calendar_day_add", args=[year.pk]),
+        {"date": "2027-04-30", "kind": "holiday", "name": "วันหยุดพิเศษ"},
+    )
+    client.post(
+        reverse("calendar_day_add", args=[year.pk]),
+        {"date": "2027-04-13", "kind": "working", "name": "เปิดทำการ"},
+    )
     days = holidays_for(FiscalYear.objects.get(pk=year.pk))
     assert days[date(2027, 4, 30)] == "วันหยุดพิเศษ" and date(2027, 4, 13) not in days
     response = client.get(reverse("year_detail", args=[year.pk]))
@@ -93,7 +103,9 @@ def test_a_duplicate_fiscal_year_is_refused_at_the_field(org, client_for):
 def test_only_managers_of_a_whole_organisation_change_the_calendar(org, client_for, persona):
     client = client_for(getattr(org, persona))
     assert client.get(reverse("milestones_edit", args=[org.year.pk])).status_code == 404
-    response = client.post(reverse("calendar_day_add", args=[org.year.pk]),
-                           {"date": "2027-04-30", "kind": "holiday", "name": "x"})
+    response = client.post(
+        reverse("calendar_day_add", args=[org.year.pk]),
+        {"date": "2027-04-30", "kind": "holiday", "name": "x"},
+    )
     assert response.status_code == 404 and not CalendarDay.objects.exists()
     assert client.post(reverse("year_create"), {"be_year": 2571}).status_code == 404

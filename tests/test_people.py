@@ -21,9 +21,18 @@ def invite(django_capture_on_commit_callbacks):
 
 
 def _invite(client, unit, **extra):
-    data = {"title": "นาง", "first_name": "มาลี", "last_name": "ใจดี", "username": "malee",
-            "email": "malee@example.go.th", "position": "นักวิเคราะห์", "office": "02-111-1111",
-            "mobile": "081-234-5678", "unit": unit.pk, "role": "data_collector"}
+    data = {
+        "title": "นาง",
+        "first_name": "มาลี",
+        "last_name": "ใจดี",
+        "username": "malee",
+        "email": "malee@example.go.th",
+        "position": "นักวิเคราะห์",
+        "office": "02-111-1111",
+        "mobile": "081-234-5678",
+        "unit": unit.pk,
+        "role": "data_collector",
+    }
     data.update(extra)
     return client.post(reverse("person_create"), data)
 
@@ -79,8 +88,8 @@ def test_mismatched_passwords_are_shown_at_the_field(invite, org, client_for, cl
 
 
 def test_a_role_outside_the_administrators_scope_is_refused(invite, org, client_for):
-    from kpi_agreements.organisation.services import unit_create
     from kpi_agreements.organisation.models import RoleAssignment as RA
+    from kpi_agreements.organisation.services import unit_create
 
     elsewhere = unit_create(parent=None, name_th="อีกองค์กร", abbreviation="อก.", unit_type=org.dept.unit_type)
     response = invite(client_for(org.admin), elsewhere)
@@ -88,7 +97,9 @@ def test_a_role_outside_the_administrators_scope_is_refused(invite, org, client_
     assert not Person.objects.filter(username="malee").exists()
     # And on an existing person's page.
     client = client_for(org.admin)
-    response = client.post(reverse("person_role_add", args=[org.head_a.pk]), {"unit": elsewhere.pk, "role": "executive"})
+    response = client.post(
+        reverse("person_role_add", args=[org.head_a.pk]), {"unit": elsewhere.pk, "role": "executive"}
+    )
     assert response.status_code == 400
     assert not RA.objects.filter(unit=elsewhere).exists()
 
@@ -109,7 +120,9 @@ def test_duplicate_email_is_refused_at_the_field(invite, org, client_for):
 
 def test_administrator_assigns_and_removes_roles(invite, org, client_for):
     client = client_for(org.admin)
-    client.post(reverse("person_role_add", args=[org.head_a.pk]), {"unit": org.bureau_a.pk, "role": "kpi_supervisor"})
+    client.post(
+        reverse("person_role_add", args=[org.head_a.pk]), {"unit": org.bureau_a.pk, "role": "kpi_supervisor"}
+    )
     role = RoleAssignment.objects.get(person=org.head_a, role="kpi_supervisor")
     client.post(reverse("person_role_remove", args=[org.head_a.pk, role.pk]))
     assert not RoleAssignment.objects.filter(pk=role.pk).exists()
@@ -119,8 +132,9 @@ def test_administrator_assigns_and_removes_roles(invite, org, client_for):
 def test_only_administrators_add_people_and_roles(invite, org, client_for, persona):
     client = client_for(getattr(org, persona))
     assert client.get(reverse("person_create")).status_code == 404
-    response = client.post(reverse("person_role_add", args=[org.head_a.pk]), {"unit": org.bureau_a.pk,
-                                                                              "role": "admin"})
+    response = client.post(
+        reverse("person_role_add", args=[org.head_a.pk]), {"unit": org.bureau_a.pk, "role": "admin"}
+    )
     assert response.status_code == 404
     assert not RoleAssignment.objects.filter(person=org.head_a, role="admin").exists()
 
@@ -130,8 +144,10 @@ def test_password_reset_sends_a_working_link(invite, org, client):
     assert len(mail.outbox) == 1
     path = re.search(r"https?://[^/]+(/\S+)", mail.outbox[0].body).group(1)
     form_page = client.get(path, follow=True)
-    response = client.post(form_page.redirect_chain[-1][0],
-                           {"new_password1": "brand-new-pass-2570", "new_password2": "brand-new-pass-2570"})
+    response = client.post(
+        form_page.redirect_chain[-1][0],
+        {"new_password1": "brand-new-pass-2570", "new_password2": "brand-new-pass-2570"},
+    )
     assert response.status_code == 302
     assert client.login(username="head_a", password="brand-new-pass-2570")
 

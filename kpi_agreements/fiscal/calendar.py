@@ -55,4 +55,3 @@ def default_milestones(fiscal_year: FiscalYear) -> list[Milestone]:
         (K.SITE_VISITS, date(e, 11, 1), date(e + 1, 1, 31)),
     ]
     return [Milestone(fiscal_year=fiscal_year, kind=k, start_date=s, due_date=d) for k, s, d in spec]
-

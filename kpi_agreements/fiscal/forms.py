@@ -18,7 +18,6 @@ class MilestoneForm(forms.ModelForm):
             "due_date": forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d"),
         }
 
-
     def clean(self):
         from .calendar import calendar_range
 
@@ -27,8 +26,10 @@ class MilestoneForm(forms.ModelForm):
         for field in ("start_date", "due_date"):
             value = data.get(field)
             if value is not None and not first <= value <= last:
-                self.add_error(field, _("The date must fall between 1 October of the fiscal year and 31 January "
-                                        "after it."))
+                self.add_error(
+                    field,
+                    _("The date must fall between 1 October of the fiscal year and 31 January after it."),
+                )
         start, due = data.get("start_date"), data.get("due_date")
         if start and due and start > due:
             self.add_error("start_date", _("The start date must not be after the due date."))

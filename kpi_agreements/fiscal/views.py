@@ -87,7 +87,9 @@ def calendar_day_add(request, pk):
         except ValidationError as exc:
             _apply_errors(form, exc)
     if form.errors:
-        return render(request, "fiscal/year_detail.html", _year_context(request, year, day_form=form), status=400)
+        return render(
+            request, "fiscal/year_detail.html", _year_context(request, year, day_form=form), status=400
+        )
     messages.success(request, _("The day was added to the calendar."))
     return redirect("year_detail", pk=year.pk)
 

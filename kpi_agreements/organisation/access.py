@@ -134,9 +134,7 @@ def can_manage_committee(user, committee: Committee) -> bool:
 
 
 def get_committee_for(user, pk, *, write: bool = False) -> Committee:
-    committee = get_object_or_404(
-        committees_visible_to(user).select_related("unit", "fiscal_year"), pk=pk
-    )
+    committee = get_object_or_404(committees_visible_to(user).select_related("unit", "fiscal_year"), pk=pk)
     if write and not can_manage_committee(user, committee):
         raise Http404
     return committee

@@ -17,10 +17,8 @@ class UnitChoiceField(forms.ModelChoiceField):
         return f"{'— ' * (obj.depth - 1)}{obj.name_th} ({obj.abbreviation})"
 
 
-def unit_field(user, *roles, label=_("Unit"), required=True, exclude_subtree_of: Unit | None = None):
+def unit_field(user, *roles, label, required=True):
     qs = scope_of(user).units(*roles).filter(is_active=True).select_related(None).order_by("path")
-    if exclude_subtree_of is not None:
-        qs = qs.exclude(path__startswith=exclude_subtree_of.path)
     return UnitChoiceField(queryset=qs, label=label, required=required)
 
 
@@ -34,14 +32,17 @@ class UnitForm(forms.ModelForm):
         self.fields["unit_type"].queryset = UnitType.objects.all()
         self.fields["head"].queryset = Person.objects.filter(is_active=True)
         if self.instance.pk is None:
-            self.fields["parent"] = unit_field(user, *MANAGERS, label=_("Parent unit"), required=parent_required)
+            self.fields["parent"] = unit_field(
+                user, *MANAGERS, label=_("Parent unit"), required=parent_required
+            )
             self.order_fields(["parent"])
 
 
 class UnitMoveForm(forms.Form):
     def __init__(self, *args, user, unit: Unit, **kwargs):
         super().__init__(*args, **kwargs)
-        # The unit's own subtree is offered nowhere; the service refuses it too if posted anyway.
+        # The unit's own subtree stays in the list: choosing it gets the service's explanation, not a
+        # bare "invalid choice".
         self.fields["parent"] = unit_field(user, *MANAGERS, label=_("New parent unit"))
 
 
@@ -116,7 +117,9 @@ class CommitteeForm(forms.ModelForm):
         self.fields["units_covered"].label_from_instance = self.fields["unit"].label_from_instance
         if self.instance.pk:
             self.fields["unit"].initial = self.instance.unit_id
-            self.fields["units_covered"].initial = list(self.instance.units_covered.values_list("pk", flat=True))
+            self.fields["units_covered"].initial = list(
+                self.instance.units_covered.values_list("pk", flat=True)
+            )
 
     def clean(self):
         data = super().clean()

@@ -105,7 +105,9 @@ class Person(AbstractUser):
 class RoleAssignment(models.Model):
     """A role held on a unit; it covers the unit's whole subtree."""
 
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="roles", verbose_name=_("person"))
+    person = models.ForeignKey(
+        Person, on_delete=models.CASCADE, related_name="roles", verbose_name=_("person")
+    )
     unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="roles", verbose_name=_("unit"))
     role = models.CharField(_("role"), max_length=30, choices=Role.choices)
     history = HistoricalRecords()
@@ -131,6 +133,9 @@ class Invitation(models.Model):
     used_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
 
+    def __str__(self):
+        return f"{self.person} ({self.created_at:%Y-%m-%d})"
+
     @staticmethod
     def hash_token(token: str) -> str:
         return hashlib.sha256(token.encode()).hexdigest()
@@ -155,7 +160,10 @@ class Committee(models.Model):
     name = models.CharField(_("name"), max_length=255)
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
     fiscal_year = models.ForeignKey(
-        "fiscal.FiscalYear", on_delete=models.PROTECT, related_name="committees", verbose_name=_("fiscal year")
+        "fiscal.FiscalYear",
+        on_delete=models.PROTECT,
+        related_name="committees",
+        verbose_name=_("fiscal year"),
     )
     # The unit that convenes the committee decides who manages it.
     unit = models.ForeignKey(

@@ -14,8 +14,12 @@ def _check_abbreviation_free(*, parent: Unit | None, abbreviation: str, exclude:
         siblings = siblings.exclude(pk=exclude.pk)
     if siblings.exists():
         raise ValidationError(
-            {"abbreviation": _("Another unit under the same parent already uses the abbreviation %(abbr)s.")
-             % {"abbr": abbreviation}}
+            {
+                "abbreviation": _(
+                    "Another unit under the same parent already uses the abbreviation %(abbr)s."
+                )
+                % {"abbr": abbreviation}
+            }
         )
 
 
@@ -39,8 +43,9 @@ def unit_create(*, parent: Unit | None, **fields) -> Unit:
 
 @transaction.atomic
 def unit_update(*, unit: Unit, **fields) -> Unit:
-    _check_abbreviation_free(parent=unit.parent, abbreviation=fields.get("abbreviation", unit.abbreviation),
-                             exclude=unit)
+    _check_abbreviation_free(
+        parent=unit.parent, abbreviation=fields.get("abbreviation", unit.abbreviation), exclude=unit
+    )
     for name, value in fields.items():
         setattr(unit, name, value)
     unit.full_clean(exclude=["path", "depth", "numchild"])
@@ -54,8 +59,10 @@ def unit_move(*, unit: Unit, new_parent: Unit) -> Unit:
     new_parent = Unit.objects.get(pk=new_parent.pk)
     if new_parent.pk == unit.pk or unit.contains(new_parent):
         raise ValidationError(
-            {"parent": _("A unit cannot be moved under itself or one of its own sub-units (%(unit)s).")
-             % {"unit": new_parent}}
+            {
+                "parent": _("A unit cannot be moved under itself or one of its own sub-units (%(unit)s).")
+                % {"unit": new_parent}
+            }
         )
     _check_parent_usable(new_parent)
     _check_abbreviation_free(parent=new_parent, abbreviation=unit.abbreviation, exclude=unit)
@@ -70,7 +77,9 @@ def unit_move(*, unit: Unit, new_parent: Unit) -> Unit:
 @transaction.atomic
 def unit_set_active(*, unit: Unit, active: bool) -> Unit:
     if not active and Unit.objects.filter(parent=unit, is_active=True).exists():
-        raise ValidationError(_("Deactivate or move the active sub-units of %(unit)s first.") % {"unit": unit})
+        raise ValidationError(
+            _("Deactivate or move the active sub-units of %(unit)s first.") % {"unit": unit}
+        )
     if active:
         _check_parent_usable(unit.parent)
     unit.is_active = active
@@ -115,7 +124,9 @@ def invitation_check(token: str) -> Invitation:
     if invitation is None:
         raise ValidationError(_("This invitation link is not valid."))
     if invitation.used_at is not None:
-        raise ValidationError(_("This invitation link has already been used. Log in, or reset your password."))
+        raise ValidationError(
+            _("This invitation link has already been used. Log in, or reset your password.")
+        )
     if invitation.expires_at < timezone.now():
         raise ValidationError(_("This invitation link has expired. Ask your administrator for a new one."))
     return invitation
@@ -127,7 +138,9 @@ def invitation_accept(*, token: str, password: str) -> Person:
     # Lock so that two tabs submitting the same link cannot both succeed.
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
     if invitation.used_at is not None:
-        raise ValidationError(_("This invitation link has already been used. Log in, or reset your password."))
+        raise ValidationError(
+            _("This invitation link has already been used. Log in, or reset your password.")
+        )
     person = invitation.person
     person.set_password(password)
     person.save(update_fields=["password"])
@@ -162,16 +175,20 @@ def committee_save(*, committee: Committee, units_covered) -> Committee:
 @transaction.atomic
 def committee_member_add(*, committee: Committee, person: Person, position: str) -> CommitteeMember:
     if committee.members.filter(person=person).exists():
-        raise ValidationError({"person": _("%(person)s is already a member of this committee.")
-                               % {"person": person}})
+        raise ValidationError(
+            {"person": _("%(person)s is already a member of this committee.") % {"person": person}}
+        )
     return CommitteeMember.objects.create(committee=committee, person=person, position=position)
 
 
 @transaction.atomic
-def resolution_record(*, committee: Committee, recorded_by: Person, number: str, date, text: str) -> Resolution:
+def resolution_record(
+    *, committee: Committee, recorded_by: Person, number: str, date, text: str
+) -> Resolution:
     if committee.resolutions.filter(number=number).exists():
-        raise ValidationError({"number": _("Resolution number %(number)s is already recorded.")
-                               % {"number": number}})
+        raise ValidationError(
+            {"number": _("Resolution number %(number)s is already recorded.") % {"number": number}}
+        )
     return Resolution.objects.create(
         committee=committee, recorded_by=recorded_by, number=number, date=date, text=text
     )

@@ -74,7 +74,9 @@ def unit_tree(request):
     q = request.GET.get("q", "").strip()
     matches = set()
     if q:
-        found = list(units.filter(Q(name_th__icontains=q) | Q(name_en__icontains=q) | Q(abbreviation__icontains=q)))
+        found = list(
+            units.filter(Q(name_th__icontains=q) | Q(name_en__icontains=q) | Q(abbreviation__icontains=q))
+        )
         matches = {u.pk for u in found}
         # Show each match with the chain of units above it, so the officer sees where it sits.
         prefixes = {u.path[:n] for u in found for n in range(Unit.steplen, len(u.path) + 1, Unit.steplen)}
@@ -84,8 +86,14 @@ def unit_tree(request):
     return render(
         request,
         "organisation/unit_tree.html",
-        {"rows": rows, "tail": tail, "q": q, "matches": matches, "can_add_root": request.user.is_superuser,
-         "manages": scope.manages_anything()},
+        {
+            "rows": rows,
+            "tail": tail,
+            "q": q,
+            "matches": matches,
+            "can_add_root": request.user.is_superuser,
+            "manages": scope.manages_anything(),
+        },
     )
 
 
@@ -94,7 +102,9 @@ def unit_detail(request, pk):
     unit = get_unit_for(request.user, pk)
     scope = scope_of(request.user)
     subtree = list(
-        Unit.objects.filter(unit.subtree_q()).filter(scope.unit_q()).select_related("unit_type", "head")
+        Unit.objects.filter(unit.subtree_q())
+        .filter(scope.unit_q())
+        .select_related("unit_type", "head")
         .order_by("path")
     )
     roles = (
@@ -154,13 +164,17 @@ def unit_edit(request, pk):
         else:
             messages.success(request, _("Unit %(unit)s was saved.") % {"unit": unit})
             return redirect("unit_detail", pk=unit.pk)
-    return render(request, "organisation/form.html", {"form": form, "title": _("Edit %(unit)s") % {"unit": unit}})
+    return render(
+        request, "organisation/form.html", {"form": form, "title": _("Edit %(unit)s") % {"unit": unit}}
+    )
 
 
 @login_required
 def unit_move(request, pk):
     unit = get_unit_for(request.user, pk, write=True)
-    form = UnitMoveForm(request.POST or None, user=request.user, unit=unit, initial={"parent": unit.parent_id})
+    form = UnitMoveForm(
+        request.POST or None, user=request.user, unit=unit, initial={"parent": unit.parent_id}
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.unit_move(unit=unit, new_parent=form.cleaned_data["parent"])
@@ -203,8 +217,11 @@ def person_list(request):
     q = request.GET.get("q", "").strip()
     if q:
         people = people.filter(
-            Q(first_name__icontains=q) | Q(last_name__icontains=q) | Q(username__icontains=q)
-            | Q(position__icontains=q) | Q(email__icontains=q)
+            Q(first_name__icontains=q)
+            | Q(last_name__icontains=q)
+            | Q(username__icontains=q)
+            | Q(position__icontains=q)
+            | Q(email__icontains=q)
         )
     scope = scope_of(request.user)
     return render(
@@ -229,8 +246,9 @@ def person_create(request):
             _apply_errors(form, exc)
         else:
             messages.success(
-                request, _("%(person)s was added; an invitation was sent to %(email)s.")
-                % {"person": person, "email": person.email}
+                request,
+                _("%(person)s was added; an invitation was sent to %(email)s.")
+                % {"person": person, "email": person.email},
             )
             return redirect("person_detail", pk=person.pk)
     return render(request, "organisation/form.html", {"form": form, "title": _("Add a person")})
@@ -261,7 +279,9 @@ def person_edit(request, pk):
         form.save()
         messages.success(request, _("%(person)s was saved.") % {"person": person})
         return redirect("person_detail", pk=person.pk)
-    return render(request, "organisation/form.html", {"form": form, "title": _("Edit %(person)s") % {"person": person}})
+    return render(
+        request, "organisation/form.html", {"form": form, "title": _("Edit %(person)s") % {"person": person}}
+    )
 
 
 @login_required
@@ -271,7 +291,9 @@ def person_role_add(request, pk):
     form = RoleForm(request.POST, user=request.user)
     if form.is_valid():
         try:
-            services.role_assign(person=person, unit=form.cleaned_data["unit"], role=form.cleaned_data["role"])
+            services.role_assign(
+                person=person, unit=form.cleaned_data["unit"], role=form.cleaned_data["role"]
+            )
         except ValidationError as exc:
             _apply_errors(form, exc)
     if form.errors:
@@ -313,9 +335,14 @@ def invitation_accept(request, token):
         try:
             services.invitation_accept(token=token, password=form.cleaned_data["password1"])
         except ValidationError as exc:
-            return render(request, "organisation/invitation_invalid.html", {"errors": exc.messages}, status=410)
-        messages.success(request, _("Your password is set. Log in with your username %(username)s.")
-                         % {"username": invitation.person.username})
+            return render(
+                request, "organisation/invitation_invalid.html", {"errors": exc.messages}, status=410
+            )
+        messages.success(
+            request,
+            _("Your password is set. Log in with your username %(username)s.")
+            % {"username": invitation.person.username},
+        )
         return redirect("login")
     return render(request, "organisation/invitation_accept.html", {"form": form, "person": invitation.person})
 
@@ -345,7 +372,9 @@ def committee_edit(request, pk=None):
         raise Http404
     form = CommitteeForm(request.POST or None, instance=committee, user=request.user)
     if request.method == "POST" and form.is_valid():
-        committee = services.committee_save(committee=form.instance, units_covered=form.cleaned_data["units_covered"])
+        committee = services.committee_save(
+            committee=form.instance, units_covered=form.cleaned_data["units_covered"]
+        )
         messages.success(request, _("Committee %(name)s was saved.") % {"name": committee.name})
         return redirect("committee_detail", pk=committee.pk)
     title = _("Edit %(name)s") % {"name": committee.name} if pk else _("New committee")
@@ -387,8 +416,12 @@ def committee_member_add(request, pk):
         except ValidationError as exc:
             _apply_errors(form, exc)
     if form.errors:
-        return render(request, "organisation/committee_detail.html",
-                      _committee_context(request, committee, member_form=form), status=400)
+        return render(
+            request,
+            "organisation/committee_detail.html",
+            _committee_context(request, committee, member_form=form),
+            status=400,
+        )
     messages.success(request, _("The member was added."))
     return redirect("committee_detail", pk=committee.pk)
 
@@ -413,8 +446,11 @@ def committee_resolution_add(request, pk):
         except ValidationError as exc:
             _apply_errors(form, exc)
     if form.errors:
-        return render(request, "organisation/committee_detail.html",
-                      _committee_context(request, committee, resolution_form=form), status=400)
+        return render(
+            request,
+            "organisation/committee_detail.html",
+            _committee_context(request, committee, resolution_form=form),
+            status=400,
+        )
     messages.success(request, _("The resolution was recorded."))
     return redirect("committee_detail", pk=committee.pk)
-

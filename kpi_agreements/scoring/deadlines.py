@@ -5,7 +5,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from .errors import ScoringError
-from .numbers import quantize, to_int
+from .numbers import exact, quantize, to_int
 from .policy import ScoringPolicy
 
 DEFAULT_POLICY = ScoringPolicy()
@@ -43,6 +43,7 @@ def working_days_late(deadline: date, submitted: date, holidays: Container[date]
     return late
 
 
+@exact
 def late_penalty(round_months, days_late, policy: ScoringPolicy = DEFAULT_POLICY) -> Decimal:
     """days_late × the policy's points per working day for that round (§8: 12 months → 0.05), rounded."""
     table = policy.late_penalty_per_day

@@ -4,7 +4,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
 from .errors import ScoringError
-from .numbers import ZERO, divide, quantize, to_decimal
+from .numbers import ZERO, divide, exact, quantize, to_decimal
 from .policy import ScoringPolicy
 
 METHODS = ("quantitative", "multi_quantitative", "milestone", "pass_fail", "qualitative")
@@ -200,11 +200,13 @@ def _score(method, parsed, result, policy: ScoringPolicy) -> Decimal:
     return quantize(Decimal(_level(raw, path)), places)
 
 
+@exact
 def score(method: str, criteria: Mapping, result: Mapping, policy: ScoringPolicy = DEFAULT_POLICY) -> Decimal:
     """The KPI's score on the 1-5 scale (§7), rounded half-up to ``policy.places``."""
     return _score(method, _parse_criteria(method, criteria), result, policy)
 
 
+@exact
 def validate_result(method: str, criteria: Mapping, result: Mapping) -> None:
     """Raise ScoringError if ``result`` is not a valid result for these criteria. Extra keys are ignored."""
     _score(method, _parse_criteria(method, criteria), result, DEFAULT_POLICY)

@@ -1,11 +1,26 @@
 """Exact decimal helpers: input conversion and half-up rounding (DOMAIN §7: Decimal, never float)."""
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from functools import lru_cache
+from decimal import ROUND_HALF_UP, Context, Decimal, DivisionByZero, InvalidOperation, Overflow, localcontext
+from functools import lru_cache, wraps
 
 from .errors import ScoringError
 
 ZERO = Decimal(0)
+
+# Additions and products of inputs with up to 60 significant digits are exact in this context; rounding only
+# happens where a documented step says so (quantize, divide).
+CONTEXT = Context(prec=60, rounding=ROUND_HALF_UP, traps=[InvalidOperation, DivisionByZero, Overflow])
+
+
+def exact(function):
+    """Run ``function`` in CONTEXT, so results do not depend on the caller's decimal context."""
+
+    @wraps(function)
+    def wrapper(*args, **kwargs):
+        with localcontext(CONTEXT):
+            return function(*args, **kwargs)
+
+    return wrapper
 
 
 def to_decimal(value, field: str | None = None) -> Decimal:

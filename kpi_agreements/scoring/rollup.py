@@ -4,7 +4,7 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 from decimal import Decimal
 
 from .errors import ScoringError
-from .numbers import ZERO, divide, quantize, to_decimal
+from .numbers import ZERO, divide, exact, quantize, to_decimal
 from .policy import ScoringPolicy
 
 DEFAULT_POLICY = ScoringPolicy()
@@ -41,6 +41,7 @@ def _pairs(pairs) -> list[tuple[Decimal, Decimal]]:
     return checked
 
 
+@exact
 def weighted_score(score, weight, total_weight=100, places: int = DEFAULT_POLICY.places) -> Decimal:
     """score × weight / total_weight, rounded half-up (§7: 4.0000 × 5 / 100 = 0.2000)."""
     score = _score_value(score, "score")
@@ -51,6 +52,7 @@ def weighted_score(score, weight, total_weight=100, places: int = DEFAULT_POLICY
     return divide(score * weight, total, places)
 
 
+@exact
 def combine(pairs: Iterable, places: int = DEFAULT_POLICY.places) -> Decimal:
     """Σ(weight × score) / Σweight over (weight, score) pairs, rounded once at the end.
 
@@ -61,6 +63,7 @@ def combine(pairs: Iterable, places: int = DEFAULT_POLICY.places) -> Decimal:
     return divide(sum(weight * value for weight, value in checked), total, places)
 
 
+@exact
 def agreement_score(pairs: Iterable, penalty=0, policy: ScoringPolicy = DEFAULT_POLICY) -> Decimal:
     """Σ weighted scores − penalty, never below ``policy.floor`` (§7, §8).
 
@@ -81,6 +84,7 @@ def incentive_eligible(agreement_score, policy: ScoringPolicy = DEFAULT_POLICY) 
     return _score_value(agreement_score, "agreement_score") >= policy.incentive_threshold
 
 
+@exact
 def redistribute_weights(
     weights: Mapping[Hashable, object],
     dropped: Iterable[Hashable],

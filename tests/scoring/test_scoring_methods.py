@@ -1,6 +1,6 @@
 """The five scoring methods of DOMAIN §7, each branch asserted to 4 places."""
 
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
 import pytest
 
@@ -283,3 +283,10 @@ def test_a_result_needed_for_level_six_is_refused():
     with pytest.raises(ScoringError) as error:
         required_result("quantitative", UP, 6)
     assert (error.value.code, error.value.field) == ("level_range", "level")
+
+
+def test_scores_do_not_depend_on_the_callers_decimal_precision():
+    with localcontext() as context:
+        context.prec = 3
+        assert quantitative({"thresholds": [0, 3, 6, 9, 12]}, 2) == Decimal("1.6667")
+        assert score("multi_quantitative", measures(2, 1, 1), {"actuals": [85, 100, 55]}) == Decimal("3.2500")

@@ -20,7 +20,7 @@ class Command(BaseCommand):
             f"KPI Agreements: http://{addrport}/",
             f"Demo users (password for all: {DEMO_PASSWORD}):",
         ]
-        for username, title, first, last, position, roles, heads in PEOPLE:
+        for username, title, first, last, _position, roles, _heads in PEOPLE:
             what = ", ".join(f"{role.label} @ {abbr}" for role, abbr in roles) or "committee member"
             lines.append(f"  {username:<11} {title}{first} {last} — {what}")
         self.stdout.write("\n".join(lines) + "\n")

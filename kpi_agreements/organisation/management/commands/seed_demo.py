@@ -36,52 +36,143 @@ UNIT_TYPES = [
 
 # (abbreviation, Thai name, English name, type, children)
 TREE = [
-    ("ทส.", "กระทรวงทรัพยากรธรรมชาติและสิ่งแวดล้อม", "Ministry of Natural Resources and Environment", "ministry", [
-        ("กภ.สว.", "กลุ่มภารกิจด้านสิ่งแวดล้อม", "Environment Mission Group", "mission_group", [
-            ("สผ.", "สำนักงานนโยบายและแผนทรัพยากรธรรมชาติและสิ่งแวดล้อม",
-             "Office of Natural Resources and Environmental Policy and Planning", "department", [
-                ("สบก.", "สำนักบริหารกลาง", "Bureau of General Administration", "bureau", []),
-                ("กตป.", "กองติดตามและประเมินผล", "Monitoring and Evaluation Division", "bureau", []),
-                ("สวผ.", "สำนักวิเคราะห์ผลกระทบสิ่งแวดล้อม", "Environmental Impact Evaluation Bureau",
-                 "bureau", []),
-             ]),
-            ("คพ.", "กรมควบคุมมลพิษ", "Pollution Control Department", "department", [
-                ("สจน.", "สำนักจัดการคุณภาพน้ำ", "Water Quality Management Bureau", "bureau", []),
-            ]),
-        ]),
-    ]),
-    ("สพม.13", "สำนักงานเขตพื้นที่การศึกษามัธยมศึกษา เขต 13", "Secondary Educational Service Area Office 13",
-     "area_office", [
-        ("กอก.", "กลุ่มอำนวยการ", "Administration Group", "group", []),
-        ("กนผ.", "กลุ่มนโยบายและแผน", "Policy and Planning Group", "group", []),
-        ("กบค.", "กลุ่มบริหารงานบุคคล", "Personnel Administration Group", "group", []),
-        ("กคส.", "กลุ่มบริหารงานการเงินและสินทรัพย์", "Finance and Assets Group", "group", []),
-        ("กสจ.", "กลุ่มส่งเสริมการจัดการศึกษา", "Education Promotion Group", "group", []),
-        ("กนต.", "กลุ่มนิเทศติดตามและประเมินผลการจัดการศึกษา", "Supervision, Monitoring and Evaluation Group",
-         "group", []),
-     ]),
-    ("ตร.", "สำนักงานตำรวจแห่งชาติ", "Royal Thai Police", "police", [
-        ("สตม.", "สำนักงานตรวจคนเข้าเมือง", "Immigration Bureau", "command", [
-            ("บก.ตม.1", "กองบังคับการตรวจคนเข้าเมือง 1", "Immigration Division 1", "police_division", []),
-            ("บก.ตม.2", "กองบังคับการตรวจคนเข้าเมือง 2", "Immigration Division 2", "police_division", []),
-            ("บก.ตม.3", "กองบังคับการตรวจคนเข้าเมือง 3", "Immigration Division 3", "police_division", []),
-        ]),
-    ]),
+    (
+        "ทส.",
+        "กระทรวงทรัพยากรธรรมชาติและสิ่งแวดล้อม",
+        "Ministry of Natural Resources and Environment",
+        "ministry",
+        [
+            (
+                "กภ.สว.",
+                "กลุ่มภารกิจด้านสิ่งแวดล้อม",
+                "Environment Mission Group",
+                "mission_group",
+                [
+                    (
+                        "สผ.",
+                        "สำนักงานนโยบายและแผนทรัพยากรธรรมชาติและสิ่งแวดล้อม",
+                        "Office of Natural Resources and Environmental Policy and Planning",
+                        "department",
+                        [
+                            ("สบก.", "สำนักบริหารกลาง", "Bureau of General Administration", "bureau", []),
+                            (
+                                "กตป.",
+                                "กองติดตามและประเมินผล",
+                                "Monitoring and Evaluation Division",
+                                "bureau",
+                                [],
+                            ),
+                            (
+                                "สวผ.",
+                                "สำนักวิเคราะห์ผลกระทบสิ่งแวดล้อม",
+                                "Environmental Impact Evaluation Bureau",
+                                "bureau",
+                                [],
+                            ),
+                        ],
+                    ),
+                    (
+                        "คพ.",
+                        "กรมควบคุมมลพิษ",
+                        "Pollution Control Department",
+                        "department",
+                        [
+                            ("สจน.", "สำนักจัดการคุณภาพน้ำ", "Water Quality Management Bureau", "bureau", []),
+                        ],
+                    ),
+                ],
+            ),
+        ],
+    ),
+    (
+        "สพม.13",
+        "สำนักงานเขตพื้นที่การศึกษามัธยมศึกษา เขต 13",
+        "Secondary Educational Service Area Office 13",
+        "area_office",
+        [
+            ("กอก.", "กลุ่มอำนวยการ", "Administration Group", "group", []),
+            ("กนผ.", "กลุ่มนโยบายและแผน", "Policy and Planning Group", "group", []),
+            ("กบค.", "กลุ่มบริหารงานบุคคล", "Personnel Administration Group", "group", []),
+            ("กคส.", "กลุ่มบริหารงานการเงินและสินทรัพย์", "Finance and Assets Group", "group", []),
+            ("กสจ.", "กลุ่มส่งเสริมการจัดการศึกษา", "Education Promotion Group", "group", []),
+            (
+                "กนต.",
+                "กลุ่มนิเทศติดตามและประเมินผลการจัดการศึกษา",
+                "Supervision, Monitoring and Evaluation Group",
+                "group",
+                [],
+            ),
+        ],
+    ),
+    (
+        "ตร.",
+        "สำนักงานตำรวจแห่งชาติ",
+        "Royal Thai Police",
+        "police",
+        [
+            (
+                "สตม.",
+                "สำนักงานตรวจคนเข้าเมือง",
+                "Immigration Bureau",
+                "command",
+                [
+                    ("บก.ตม.1", "กองบังคับการตรวจคนเข้าเมือง 1", "Immigration Division 1", "police_division", []),
+                    ("บก.ตม.2", "กองบังคับการตรวจคนเข้าเมือง 2", "Immigration Division 2", "police_division", []),
+                    ("บก.ตม.3", "กองบังคับการตรวจคนเข้าเมือง 3", "Immigration Division 3", "police_division", []),
+                ],
+            ),
+        ],
+    ),
 ]
 
 # username, title, first, last, position, roles [(role, unit abbreviation)], heads (unit abbreviations)
 PEOPLE = [
-    ("admin", "นาย", "สมชาย", "ผู้ดูแลระบบ", "นักวิชาการคอมพิวเตอร์ชำนาญการ",
-     [(Role.ADMIN, "ทส."), (Role.ADMIN, "สพม.13"), (Role.ADMIN, "ตร.")], []),
-    ("planner", "นางสาว", "วิภาวดี", "วางแผนดี", "นักวิเคราะห์นโยบายและแผนชำนาญการพิเศษ",
-     [(Role.PLANNING, "สผ.")], []),
+    (
+        "admin",
+        "นาย",
+        "สมชาย",
+        "ผู้ดูแลระบบ",
+        "นักวิชาการคอมพิวเตอร์ชำนาญการ",
+        [(Role.ADMIN, "ทส."), (Role.ADMIN, "สพม.13"), (Role.ADMIN, "ตร.")],
+        [],
+    ),
+    (
+        "planner",
+        "นางสาว",
+        "วิภาวดี",
+        "วางแผนดี",
+        "นักวิเคราะห์นโยบายและแผนชำนาญการพิเศษ",
+        [(Role.PLANNING, "สผ.")],
+        [],
+    ),
     ("head", "นาย", "ประเสริฐ", "บริหารกลาง", "ผู้อำนวยการสำนักบริหารกลาง", [(Role.UNIT_HEAD, "สบก.")], ["สบก."]),
-    ("supervisor", "นาง", "กาญจนา", "กำกับงาน", "ผู้อำนวยการกองติดตามและประเมินผล",
-     [(Role.KPI_SUPERVISOR, "กตป.")], ["กตป."]),
-    ("collector", "นาย", "ธนพล", "เก็บข้อมูล", "นักวิเคราะห์นโยบายและแผนปฏิบัติการ",
-     [(Role.DATA_COLLECTOR, "กตป.")], []),
-    ("executive", "ดร.", "อรุณี", "ผู้บริหาร", "รองปลัดกระทรวงทรัพยากรธรรมชาติและสิ่งแวดล้อม",
-     [(Role.EXECUTIVE, "ทส.")], ["ทส."]),
+    (
+        "supervisor",
+        "นาง",
+        "กาญจนา",
+        "กำกับงาน",
+        "ผู้อำนวยการกองติดตามและประเมินผล",
+        [(Role.KPI_SUPERVISOR, "กตป.")],
+        ["กตป."],
+    ),
+    (
+        "collector",
+        "นาย",
+        "ธนพล",
+        "เก็บข้อมูล",
+        "นักวิเคราะห์นโยบายและแผนปฏิบัติการ",
+        [(Role.DATA_COLLECTOR, "กตป.")],
+        [],
+    ),
+    (
+        "executive",
+        "ดร.",
+        "อรุณี",
+        "ผู้บริหาร",
+        "รองปลัดกระทรวงทรัพยากรธรรมชาติและสิ่งแวดล้อม",
+        [(Role.EXECUTIVE, "ทส.")],
+        ["ทส."],
+    ),
     ("committee", "ศาสตราจารย์", "สุรชัย", "เจรจาดี", "ผู้ทรงคุณวุฒิ กรรมการเจรจาข้อตกลง", [], []),
 ]
 
@@ -93,7 +184,9 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         types = {}
         for code, th, en in UNIT_TYPES:
-            types[code], _ = UnitType.objects.update_or_create(code=code, defaults={"name_th": th, "name_en": en})
+            types[code], _ = UnitType.objects.update_or_create(
+                code=code, defaults={"name_th": th, "name_en": en}
+            )
         units = {}
 
         def build(nodes, parent):
@@ -113,8 +206,12 @@ class Command(BaseCommand):
             person, created = Person.objects.get_or_create(
                 username=username,
                 defaults={
-                    "title": title, "first_name": first, "last_name": last, "position": position,
-                    "email": f"{username}@demo.kpi.go.th", "office": "02-265-6500",
+                    "title": title,
+                    "first_name": first,
+                    "last_name": last,
+                    "position": position,
+                    "email": f"{username}@demo.kpi.go.th",
+                    "office": "02-265-6500",
                     "mobile": f"08{zlib.crc32(username.encode()) % 10**8:08d}",
                 },
             )
@@ -145,8 +242,12 @@ class Command(BaseCommand):
                 committee=committee, person=people[username], defaults={"position": position}
             )
         Resolution.objects.get_or_create(
-            committee=committee, number=f"1/{current_be}",
-            defaults={"date": year.start, "text": "เห็นชอบกรอบการประเมินผลการปฏิบัติราชการประจำปี",
-                      "recorded_by": people["planner"]},
+            committee=committee,
+            number=f"1/{current_be}",
+            defaults={
+                "date": year.start,
+                "text": "เห็นชอบกรอบการประเมินผลการปฏิบัติราชการประจำปี",
+                "recorded_by": people["planner"],
+            },
         )
         self.stdout.write(self.style.SUCCESS(f"Demo data ready: {Unit.objects.count()} units, {year}."))

@@ -73,7 +73,7 @@ def test_missing_settings_take_their_defaults():
 
 
 @pytest.mark.parametrize(
-    ("settings", "code", "field"),
+    ("values", "code", "field"),
     [
         ({"places": True}, "bad_places", "places"),
         ({"places": 11}, "bad_places", "places"),
@@ -86,9 +86,9 @@ def test_missing_settings_take_their_defaults():
         ({"late_penalty_per_day": {"twelve": "0.05"}}, "not_a_number", "late_penalty_per_day[twelve]"),
     ],
 )
-def test_a_bad_setting_is_refused_with_the_setting_named(settings, code, field):
+def test_a_bad_setting_is_refused_with_the_setting_named(values, code, field):
     with pytest.raises(ScoringError) as error:
-        ScoringPolicy(**settings)
+        ScoringPolicy(**values)
     assert (error.value.code, error.value.field) == (code, field)
 
 

@@ -12,7 +12,7 @@ def log_in(page, username, password):
     page.goto("/accounts/login/")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
-    page.click("form button[type=submit]")
+    page.click("main form button.btn-primary")
 
 
 @pytest.mark.browser
@@ -25,7 +25,7 @@ def test_administrator_creates_a_unit_invites_a_person_who_then_sees_only_their_
     page.fill("input[name=name_en]", "Monitoring Group")
     page.fill("input[name=abbreviation]", "กตผ.")
     page.select_option("select[name=unit_type]", str(org.bureau_a.unit_type_id))
-    page.click("form button[type=submit]")
+    page.click("main form button.btn-primary")
     page.wait_for_selector("h1:has-text('กลุ่มงานติดตามผล')")
 
     page.click("nav >> text=บุคลากร")
@@ -36,9 +36,10 @@ def test_administrator_creates_a_unit_invites_a_person_who_then_sees_only_their_
     page.fill("input[name=username]", "suda")
     page.fill("input[name=email]", "suda@example.go.th")
     page.fill("input[name=mobile]", "089-999-9999")
-    page.select_option("select[name=unit]", label=re.compile("กลุ่มงานติดตามผล"))
+    new_unit = page.locator("select[name=unit] option", has_text="กลุ่มงานติดตามผล").get_attribute("value")
+    page.select_option("select[name=unit]", new_unit)
     page.select_option("select[name=role]", "unit_head")
-    page.click("form button[type=submit]")
+    page.click("main form button.btn-primary")
     page.wait_for_selector("h1:has-text('นางสาวสุดา ตั้งใจ')")
     page.click("nav >> text=ออกจากระบบ")
     page.wait_for_selector("input[name=username]")
@@ -48,7 +49,7 @@ def test_administrator_creates_a_unit_invites_a_person_who_then_sees_only_their_
     page.goto(live_server.url + "/" + link.split("://", 1)[1].split("/", 1)[1])
     page.fill("input[name=password1]", "suda-secret-2570")
     page.fill("input[name=password2]", "suda-secret-2570")
-    page.click("form button[type=submit]")
+    page.click("main form button.btn-primary")
     log_in(page, "suda", "suda-secret-2570")
     page.wait_for_selector("[data-testid=current-user]:has-text('สุดา')")
     page.click("nav >> text=หน่วยงาน")

@@ -78,3 +78,11 @@ def test_the_penalty_per_day_follows_the_policy():
     assert late_penalty("6", "3", policy) == Decimal("0.0300")
     with pytest.raises(ScoringError, match="no 9-month reporting round"):
         late_penalty(9, 1, policy)
+
+
+def test_the_thai_holiday_calendar_of_the_holidays_package_can_be_passed_directly():
+    holidays = pytest.importorskip("holidays")
+    thailand = holidays.Thailand(years=2025, categories=("public", "government"))
+    # Songkran 13-15 April 2025 and its in-lieu day 16 April: a deadline on the 12th (Sat) moves to the 17th
+    assert effective_deadline(date(2025, 4, 12), thailand) == date(2025, 4, 17)
+    assert working_days_late(date(2025, 4, 12), date(2025, 4, 21), thailand) == 2  # 18 and 21 April

@@ -36,7 +36,10 @@ def thresholds(draw):
     return five if draw(st.booleans()) else five[::-1]
 
 
-def quantitative(ts, actual, policy=ScoringPolicy()):  # noqa: B008 - the policy is frozen
+DEFAULT = ScoringPolicy()
+
+
+def quantitative(ts, actual, policy=DEFAULT):
     return score("quantitative", {"thresholds": ts}, {"actual": actual}, policy)
 
 

@@ -1,0 +1,339 @@
+"""Deployment: the compose file, the production settings, and the processes of docs/deploy.md started by hand.
+
+Every command runs in a subprocess with the environment production uses (HTTPS=true), so nothing here
+reads or changes the settings of the pytest process. No test requests the ``db`` fixture: when
+DATABASE_URL is set, the hand-started processes get a scratch database of their own, created and
+dropped here, never the test database pytest-django makes.
+"""
+
+import http.client
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+COMPOSE_FILE = ROOT / "docker-compose.yml"
+HOST = "kpi.example.go.th"
+STARTUP_SECONDS = 30
+COMPOSE_CLIENT_HELP = (
+    "no Docker Compose client found: neither `docker compose` (the v2 plugin) nor `docker-compose`. "
+    "On Debian bookworm install it with `apt-get install -y docker-compose`; no Docker engine is needed."
+)
+
+
+def production_env(**extra: str) -> dict[str, str]:
+    """The process environment of a production deployment (compose sets the same variables)."""
+    # Only what any process needs from ours: the test process sets variables of its own
+    # (DJANGO_ALLOW_ASYNC_UNSAFE in conftest.py) that a deployment must not have.
+    env = {key: os.environ[key] for key in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR") if key in os.environ}
+    env.update(
+        DJANGO_SETTINGS_MODULE="kpi_agreements.settings",
+        HTTPS="true",
+        DEBUG="false",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS=HOST,
+        CSRF_TRUSTED_ORIGINS=f"https://{HOST}",
+        SITE_URL=f"https://{HOST}",
+        STATIC_MANIFEST="true",
+        PYTHONUNBUFFERED="1",
+    )
+    env.update(extra)
+    return env
+
+
+def manage(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def compose_command() -> list[str]:
+    docker = shutil.which("docker")
+    if docker:
+        probe = subprocess.run([docker, "compose", "version"], capture_output=True, text=True, timeout=30)
+        if probe.returncode == 0:
+            return [docker, "compose"]
+    legacy = shutil.which("docker-compose")
+    if legacy:
+        return [legacy]
+    pytest.fail(COMPOSE_CLIENT_HELP + f" (docker on PATH: {docker or 'no'})")
+
+
+def test_compose_file_is_valid_without_an_env_file():
+    compose = compose_command()
+    # Only PATH and HOME: the variables compose interpolates must all have defaults.
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/tmp")}
+    base = [*compose, "--project-directory", str(ROOT), "-f", str(COMPOSE_FILE)]
+    checked = subprocess.run([*base, "config", "-q"], env=env, capture_output=True, text=True, timeout=60)
+    assert checked.returncode == 0, checked.stderr + checked.stdout
+    services = subprocess.run(
+        [*base, "config", "--services"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert services.returncode == 0, services.stderr
+    assert set(services.stdout.split()) == {"db", "redis", "web", "worker", "beat"}
+
+
+def test_production_settings_pass_check_deploy_without_warnings(tmp_path):
+    env = production_env(DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "System check identified no issues" in output, output
+
+
+def test_collectstatic_manifest_resolves_every_reference(tmp_path):
+    """The image runs collectstatic with STATIC_MANIFEST=true; a dangling url() in a CSS file breaks it.
+
+    Django's ManifestStaticFilesStorage does the same hashing and reference rewriting as whitenoise's
+    CompressedManifestStaticFilesStorage, without the slow compression, into a STATIC_ROOT in tmp_path.
+    """
+    (tmp_path / "deploy_static_settings.py").write_text(
+        textwrap.dedent(
+            f"""\
+            from kpi_agreements.settings import *  # noqa: F403
+
+            STATIC_ROOT = {str(tmp_path / "staticfiles")!r}
+            STORAGES = {{
+                **STORAGES,  # noqa: F405
+                "staticfiles": {{"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"}},
+            }}
+            """
+        )
+    )
+    # As in the Dockerfile: STATIC_MANIFEST=true, HTTPS unset, no SECRET_KEY.
+    env = production_env(
+        PYTHONPATH=os.pathsep.join([str(tmp_path), str(ROOT)]),
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+    )
+    for key in ("HTTPS", "SECRET_KEY"):
+        del env[key]
+    result = manage("collectstatic", "--noinput", "--settings", "deploy_static_settings", env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (tmp_path / "staticfiles" / "staticfiles.json").is_file()
+
+
+@pytest.fixture
+def scratch_database_url(tmp_path) -> Iterator[str]:
+    """A database for the hand-started processes: a scratch PostgreSQL database next to the one in
+    DATABASE_URL (created and dropped here), else a SQLite file in tmp_path."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url:
+        yield f"sqlite:///{tmp_path / 'db.sqlite3'}"
+        return
+    parts = urlsplit(url)
+    name = f"kpi_deploy_test_{os.getpid()}"
+    admin_url = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield urlunsplit(parts._replace(path=f"/{name}"))
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def compose_web_probe(port: int) -> str:
+    """The Python code of the web service's healthcheck in docker-compose.yml, aimed at ``port``."""
+    text = COMPOSE_FILE.read_text()
+    match = re.search(r"^( *)# probe: begin\n(.*?)^\1# probe: end$", text, re.MULTILINE | re.DOTALL)
+    assert match, "docker-compose.yml: the web healthcheck code between '# probe: begin/end' is missing"
+    code = textwrap.dedent(match.group(2))
+    assert "http://127.0.0.1:8000/healthz/" in code
+    return code.replace("127.0.0.1:8000", f"127.0.0.1:{port}")
+
+
+def tail(path: Path, lines: int = 40) -> str:
+    if not path.exists():
+        return f"({path.name}: no output)"
+    return f"--- {path.name} ---\n" + "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+            return
+        except subprocess.TimeoutExpired:
+            pass
+    # Its own session (start_new_session): this also ends gunicorn's and celery's child processes.
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait(timeout=10)
+
+
+def test_processes_started_by_hand_serve_and_answer(tmp_path, scratch_database_url):
+    """docs/deploy.md 'by hand': migrate, then gunicorn, a celery worker and celery beat, with HTTPS=true."""
+    port = free_port()
+    node = f"deploytest{os.getpid()}@localhost"
+    env = production_env(
+        DATABASE_URL=scratch_database_url,
+        REDIS_URL=os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15",
+        # /healthz/ renders no template, so no collectstatic is needed (the test above covers it).
+        STATIC_MANIFEST="false",
+        # gunicorn 27 opens a control socket in ~/.gunicorn: one of our own, not the user's.
+        HOME=str(tmp_path / "home"),
+    )
+    (tmp_path / "home").mkdir()
+
+    migrated = manage("migrate", "--noinput", env=env, timeout=120)
+    assert migrated.returncode == 0, migrated.stdout + migrated.stderr
+
+    commands = {
+        "gunicorn": [
+            str(BIN / "gunicorn"),
+            "kpi_agreements.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "1",
+            "--access-logfile",
+            "-",
+        ],
+        # Its own node name and queue: on a shared broker it answers only our ping and takes no
+        # task meant for another test's worker (which would run it against the wrong database).
+        "worker": [
+            str(BIN / "celery"),
+            "-A",
+            "kpi_agreements",
+            "worker",
+            "-l",
+            "info",
+            "-c",
+            "1",
+            "-n",
+            node,
+            "-Q",
+            f"deploytest{os.getpid()}",
+        ],
+        "beat": [
+            str(BIN / "celery"),
+            "-A",
+            "kpi_agreements",
+            "beat",
+            "-l",
+            "info",
+            "--schedule",
+            str(tmp_path / "celerybeat-schedule"),
+        ],
+    }
+    logs = {name: tmp_path / f"{name}.log" for name in commands}
+    processes: dict[str, subprocess.Popen] = {}
+
+    def report() -> str:
+        return "\n".join(tail(log) for log in logs.values())
+
+    try:
+        for name, command in commands.items():
+            with logs[name].open("w") as log:
+                processes[name] = subprocess.Popen(
+                    command,
+                    cwd=ROOT,
+                    env=env,
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+
+        # /healthz/ as the TLS proxy forwards it: 200 with HSTS.
+        deadline = time.monotonic() + STARTUP_SECONDS
+        response = None
+        while response is None:
+            for name, process in processes.items():
+                assert process.poll() is None, f"{name} exited with {process.returncode}\n{report()}"
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            try:
+                connection.request("GET", "/healthz/", headers={"Host": HOST, "X-Forwarded-Proto": "https"})
+                reply = connection.getresponse()
+                response = (reply.status, dict(reply.getheaders()), reply.read())
+            except OSError:
+                assert time.monotonic() < deadline, f"gunicorn did not answer /healthz/\n{report()}"
+                time.sleep(0.3)
+            finally:
+                connection.close()
+        status, headers, body = response
+        assert status == 200, f"{status} {body!r}\n{report()}"
+        assert body == b'{"status": "ok"}'
+        assert headers.get("Strict-Transport-Security", "").startswith("max-age=")
+
+        # Plain http, not through the proxy: redirected to https.
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        try:
+            connection.request("GET", "/healthz/", headers={"Host": HOST})
+            reply = connection.getresponse()
+            reply.read()
+            assert reply.status == 301
+            assert reply.getheader("Location") == f"https://{HOST}/healthz/"
+        finally:
+            connection.close()
+
+        # The compose healthcheck of `web`, run as compose runs it.
+        probe = subprocess.run(
+            [sys.executable, "-c", compose_web_probe(port)],
+            env={**env, "ALLOWED_HOSTS": HOST},
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        assert probe.returncode == 0, probe.stdout + probe.stderr
+
+        # The worker answers a ping over Redis.
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while True:
+            assert processes["worker"].poll() is None, f"worker exited\n{report()}"
+            ping = subprocess.run(
+                [str(BIN / "celery"), "-A", "kpi_agreements", "inspect", "ping"]
+                + ["-d", node, "--timeout", "2"],
+                cwd=ROOT,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=30,
+            )
+            if ping.returncode == 0 and "pong" in ping.stdout:
+                break
+            assert time.monotonic() < deadline, f"no pong from {node}\n{ping.stdout}{ping.stderr}\n{report()}"
+            time.sleep(0.5)
+
+        # Beat is still up and keeps its schedule where it was told to (a writable path).
+        assert processes["beat"].poll() is None, f"beat exited\n{report()}"
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while not list(tmp_path.glob("celerybeat-schedule*")):
+            assert time.monotonic() < deadline, f"beat wrote no schedule file\n{report()}"
+            time.sleep(0.3)
+    finally:
+        for process in processes.values():
+            stop(process)
+
+    # A clean stop: gunicorn and the worker shut down on SIGTERM (what `docker compose stop` sends).
+    for name in ("gunicorn", "worker"):
+        assert processes[name].returncode == 0, f"{name} exited with {processes[name].returncode}\n{report()}"

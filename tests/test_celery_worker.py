@@ -16,6 +16,7 @@ def real_worker():
     from celery.contrib.testing.worker import start_worker
 
     saved = {k: app.conf[k] for k in ("task_always_eager", "broker_url", "task_default_queue")}
+    app.close()  # drop producer pools an earlier test may have opened on the in-memory broker
     app.conf.update(
         task_always_eager=False,
         broker_url=os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15",
@@ -27,6 +28,7 @@ def real_worker():
             yield worker
     finally:
         app.conf.update(saved)
+        app.close()
 
 
 @pytest.mark.worker

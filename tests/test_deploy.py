@@ -78,11 +78,14 @@ def compose_command() -> list[str]:
     pytest.fail(COMPOSE_CLIENT_HELP + f" (docker on PATH: {docker or 'no'})")
 
 
-def test_compose_file_is_valid_without_an_env_file():
+def test_compose_file_is_valid_without_an_env_file(tmp_path):
     compose = compose_command()
-    # Only PATH and HOME: the variables compose interpolates must all have defaults.
+    # Only PATH and HOME, and an empty env file in place of a developer's .env: every variable that
+    # compose interpolates must have a default.
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/tmp")}
-    base = [*compose, "--project-directory", str(ROOT), "-f", str(COMPOSE_FILE)]
+    empty = tmp_path / "empty.env"
+    empty.write_text("")
+    base = [*compose, "--project-directory", str(ROOT), "-f", str(COMPOSE_FILE), "--env-file", str(empty)]
     checked = subprocess.run([*base, "config", "-q"], env=env, capture_output=True, text=True, timeout=60)
     assert checked.returncode == 0, checked.stderr + checked.stdout
     services = subprocess.run(

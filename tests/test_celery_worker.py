@@ -16,7 +16,7 @@ def real_worker():
     from celery.contrib.testing.worker import start_worker
 
     saved = {k: app.conf[k] for k in ("task_always_eager", "broker_url", "task_default_queue")}
-    app.close()  # drop producer pools an earlier test may have opened on the in-memory broker
+    _forget_connections()
     app.conf.update(
         task_always_eager=False,
         broker_url=os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15",
@@ -28,7 +28,13 @@ def real_worker():
             yield worker
     finally:
         app.conf.update(saved)
-        app.close()
+        _forget_connections()
+
+
+def _forget_connections():
+    """Drop the pools and queues an earlier test built for the in-memory broker; they are rebuilt lazily."""
+    app._pool = None
+    app.__dict__.pop("amqp", None)
 
 
 @pytest.mark.worker

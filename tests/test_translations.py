@@ -18,11 +18,28 @@ def test_the_catalogue_holds_every_string_of_the_code(tmp_path):
     """Re-extract the strings: a msgid missing from the catalogue means someone forgot makemessages."""
     root = PO.parents[3]
     pot = tmp_path / "fresh.po"
-    sources = [str(p.relative_to(root)) for p in sorted((root / "kpi_agreements").rglob("*.py"))
-               if "migrations" not in p.parts]
-    subprocess.run(["xgettext", "--language=Python", "--from-code=UTF-8", "--keyword=gettext_lazy",
-                    "--keyword=gettext", "--keyword=_", "--keyword=pgettext:1c,2", "--keyword=ngettext:1,2",
-                    "-o", str(pot), *sources], cwd=root, check=True)
+    sources = [
+        str(p.relative_to(root))
+        for p in sorted((root / "kpi_agreements").rglob("*.py"))
+        if "migrations" not in p.parts
+    ]
+    subprocess.run(
+        [
+            "xgettext",
+            "--language=Python",
+            "--from-code=UTF-8",
+            "--keyword=gettext_lazy",
+            "--keyword=gettext",
+            "--keyword=_",
+            "--keyword=pgettext:1c,2",
+            "--keyword=ngettext:1,2",
+            "-o",
+            str(pot),
+            *sources,
+        ],
+        cwd=root,
+        check=True,
+    )
     fresh = _msgids(pot.read_text())
     missing = fresh - _msgids(PO.read_text())
     assert not missing, sorted(missing)[:20]

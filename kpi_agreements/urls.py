@@ -10,6 +10,7 @@ urlpatterns = [
     path("", org.home, name="home"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz/", core.health, name="health"),
+    path("calculator/", core.calculator, name="calculator"),
     path("admin/", admin.site.urls),
     # Accounts
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
@@ -59,6 +60,7 @@ urlpatterns = [
     path("years/new/", fiscal.year_create, name="year_create"),
     path("years/<int:pk>/", fiscal.year_detail, name="year_detail"),
     path("years/<int:pk>/calendar/", fiscal.milestones_edit, name="milestones_edit"),
+    path("years/<int:pk>/scoring-policy/", fiscal.scoring_policy_edit, name="scoring_policy_edit"),
     path("years/<int:pk>/days/", fiscal.calendar_day_add, name="calendar_day_add"),
     path("years/<int:pk>/days/<int:day_pk>/remove/", fiscal.calendar_day_remove, name="calendar_day_remove"),
 ]

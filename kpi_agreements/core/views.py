@@ -1,7 +1,14 @@
+from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import JsonResponse
+from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
+
+from kpi_agreements.fiscal.models import FiscalYear
+from kpi_agreements.scoring import ScoringPolicy
+
+from .scoring_ui import CalculatorForm, calculate
 
 
 @never_cache
@@ -15,3 +22,20 @@ def health(request):
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
+
+
+@login_required
+def calculator(request):
+    """Try scoring criteria of any method against a result; htmx swaps only the result panel."""
+    year = (
+        FiscalYear.objects.filter(pk=request.GET.get("year")).first()
+        or FiscalYear.objects.filter(is_current=True).first()
+    )
+    policy = year.policy if year else ScoringPolicy()
+    data = request.POST if request.method == "POST" else None
+    form = CalculatorForm(data, initial={"method": request.GET.get("method", "quantitative")})
+    outcome = calculate(form, policy) if form.is_bound and form.is_valid() else None
+    context = {"form": form, "outcome": outcome, "year": year, "policy": policy}
+    if request.htmx:
+        return render(request, "core/_calculator_result.html", context)
+    return render(request, "core/calculator.html", context)

@@ -44,3 +44,58 @@ class CalendarDayForm(forms.ModelForm):
         model = CalendarDay
         fields = ["date", "kind", "name"]
         widgets = {"date": forms.DateInput(attrs={"type": "date"})}
+
+
+class ScoringPolicyForm(forms.Form):
+    """The per-year settings of DOMAIN §7–§8; the engine validates the whole policy on save."""
+
+    floor = forms.TypedChoiceField(
+        label=_("Lowest score (a result short of level 1)"), coerce=str, choices=[("1", "1"), ("0", "0")]
+    )
+    interpolation = forms.ChoiceField(
+        label=_("Between thresholds"),
+        choices=[("linear", _("Linear (e.g. 3.4567)")), ("step", _("Whole levels only"))],
+    )
+    places = forms.IntegerField(label=_("Decimal places"), min_value=0, max_value=10)
+    pass_score = forms.DecimalField(label=_("Score for pass"), min_value=0, max_value=5, decimal_places=4)
+    fail_score = forms.DecimalField(label=_("Score for fail"), min_value=0, max_value=5, decimal_places=4)
+    milestone_partial = forms.BooleanField(
+        label=_("Milestones: credit for part of the next level's steps"), required=False
+    )
+    penalty_6 = forms.DecimalField(
+        label=_("Late penalty per working day, 6-month round"), min_value=0, decimal_places=4
+    )
+    penalty_9 = forms.DecimalField(
+        label=_("Late penalty per working day, 9-month round"), min_value=0, decimal_places=4
+    )
+    penalty_12 = forms.DecimalField(
+        label=_("Late penalty per working day, 12-month round"), min_value=0, decimal_places=4
+    )
+    incentive_threshold = forms.DecimalField(
+        label=_("Lowest agreement score for incentive money"), min_value=0, max_value=5, decimal_places=4
+    )
+    far_below = forms.DecimalField(
+        label=_("Site visit: a score below this is far below target"),
+        min_value=0,
+        max_value=5,
+        decimal_places=4,
+    )
+    far_above = forms.DecimalField(
+        label=_("Site visit: a score at or above this is far above target (blank: never)"),
+        required=False,
+        min_value=0,
+        max_value=5,
+        decimal_places=4,
+    )
+
+    @classmethod
+    def initial_from(cls, policy) -> dict:
+        data = policy.to_dict()
+        penalties = data.pop("late_penalty_per_day")
+        data.update({f"penalty_{m}": penalties.get(str(m), "0") for m in (6, 9, 12)})
+        return data
+
+    def policy_dict(self) -> dict:
+        data = {k: v for k, v in self.cleaned_data.items() if not k.startswith("penalty_")}
+        data["late_penalty_per_day"] = {str(m): self.cleaned_data[f"penalty_{m}"] for m in (6, 9, 12)}
+        return data

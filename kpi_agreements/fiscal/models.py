@@ -7,6 +7,8 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from kpi_agreements.scoring import ScoringPolicy
+
 BE_OFFSET = 543
 
 
@@ -15,6 +17,8 @@ class FiscalYear(models.Model):
 
     be_year = models.PositiveIntegerField(_("fiscal year (B.E.)"), unique=True)
     is_current = models.BooleanField(_("current year"), default=False)
+    # ScoringPolicy.to_dict(): decimals kept as strings so no score ever passes through a float.
+    scoring_policy = models.JSONField(_("scoring policy"), default=dict, blank=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -36,6 +40,10 @@ class FiscalYear(models.Model):
     @property
     def end(self) -> date:
         return date(self.ce_end_year, 9, 30)
+
+    @property
+    def policy(self) -> ScoringPolicy:
+        return ScoringPolicy.from_dict(self.scoring_policy)
 
     @cached_property
     def holiday_dates(self) -> dict[date, str]:

@@ -2,6 +2,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from kpi_agreements.core.scoring_ui import scoring_message
+from kpi_agreements.scoring import ScoringError, ScoringPolicy
+
 from .calendar import default_milestones
 from .models import CalendarDay, FiscalYear, Milestone
 
@@ -38,3 +41,15 @@ def calendar_day_add(*, fiscal_year: FiscalYear, date, kind: str, name: str) -> 
     if fiscal_year.calendar_days.filter(date=date).exists():
         raise ValidationError({"date": _("This day is already in the calendar.")})
     return CalendarDay.objects.create(fiscal_year=fiscal_year, date=date, kind=kind, name=name)
+
+
+@transaction.atomic
+def scoring_policy_save(*, fiscal_year: FiscalYear, data: dict) -> ScoringPolicy:
+    """Validate through the engine, then store its JSON form (decimals as strings)."""
+    try:
+        policy = ScoringPolicy.from_dict(data)
+    except ScoringError as exc:
+        raise ValidationError({exc.field: scoring_message(exc)}) from exc
+    fiscal_year.scoring_policy = policy.to_dict()
+    fiscal_year.save(update_fields=["scoring_policy"])
+    return policy

@@ -11,7 +11,7 @@ from kpi_agreements.organisation.views import _apply_errors
 
 from . import services
 from .access import can_manage_years, get_fiscal_year_for
-from .forms import CalendarDayForm, FiscalYearForm, MilestoneFormSet
+from .forms import CalendarDayForm, FiscalYearForm, MilestoneFormSet, ScoringPolicyForm
 from .models import FiscalYear
 
 
@@ -56,6 +56,7 @@ def _year_context(request, year, day_form=None, formset=None):
         "can_manage": can_manage,
         "day_form": day_form or (CalendarDayForm() if can_manage else None),
         "formset": formset,
+        "policy": year.policy,
     }
 
 
@@ -101,3 +102,19 @@ def calendar_day_remove(request, pk, day_pk):
     year.calendar_days.filter(pk=day_pk).delete()
     messages.success(request, _("The day was removed from the calendar."))
     return redirect("year_detail", pk=year.pk)
+
+
+@login_required
+def scoring_policy_edit(request, pk):
+    year = get_fiscal_year_for(request.user, pk, write=True)
+    form = ScoringPolicyForm(request.POST or None, initial=ScoringPolicyForm.initial_from(year.policy))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.scoring_policy_save(fiscal_year=year, data=form.policy_dict())
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("The scoring policy of %(year)s was saved.") % {"year": year})
+            return redirect("year_detail", pk=year.pk)
+    title = _("Scoring policy of %(year)s") % {"year": year}
+    return render(request, "organisation/form.html", {"form": form, "title": title})

@@ -1,0 +1,14 @@
+// Show only the criteria of the chosen method. Hidden fieldsets keep what was typed, so switching method
+// and back loses nothing; without JavaScript every fieldset stays visible and the form still works.
+(function () {
+  function sync(form) {
+    var method = form.querySelector("[name=method]").value;
+    form.querySelectorAll("fieldset.criteria").forEach(function (fs) {
+      fs.hidden = fs.dataset.method !== method;
+    });
+  }
+  document.querySelectorAll("form#calculator, form.criteria-form").forEach(function (form) {
+    sync(form);
+    form.querySelector("[name=method]").addEventListener("change", function () { sync(form); });
+  });
+})();

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+import fontpkg
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -149,7 +150,8 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+# Sarabun, the Thai government's official typeface, served from its PyPI package (no CDN).
+STATICFILES_DIRS = [BASE_DIR / "static", ("fonts", Path(fontpkg.path("Sarabun")).parent)]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 STORAGES = {

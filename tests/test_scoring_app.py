@@ -183,6 +183,7 @@ def test_htmx_requests_get_only_the_result_panel(org, client_for):
     )
     body = response.content.decode()
     assert "<html" not in body and 'data-testid="score"' in body
+    assert 'id="err-pf_passed"' in body and 'hx-swap-oob="true"' in body
 
 
 def test_the_calculator_needs_a_login(db, client):

@@ -140,13 +140,24 @@ class CalculatorForm(forms.Form):
         return "ql_result" if head == "level" else f"ql_level{index + 1}"
 
 
-def calculate(form: CalculatorForm, policy: scoring.ScoringPolicy) -> dict | None:
-    """Score the typed result and say what level 3 and 5 need; engine errors go next to their field."""
+def _is_blank(exc: ScoringError) -> bool:
+    return exc.code in ("required", "blank_text") or (
+        "value" in exc.params and exc.params["value"] in ("", None)
+    )
+
+
+def calculate(form: CalculatorForm, policy: scoring.ScoringPolicy, *, live: bool = False) -> dict | None:
+    """Score the typed result and say what level 3 and 5 need; engine errors go next to their field.
+
+    ``live``: the officer is still typing (htmx), so blank fields are not yet mistakes.
+    """
     method, criteria, result = form.criteria_and_result()
     try:
         scoring.validate_criteria(method, criteria)
     except ScoringError as exc:
-        form.add_error(form.field_for(method, exc.field), scoring_message(exc))
+        if not (live and _is_blank(exc)):
+            message = gettext("Enter a value here.") if _is_blank(exc) else scoring_message(exc)
+            form.add_error(form.field_for(method, exc.field), message)
         return None
     outcome = {
         "needed_3": _describe(scoring.required_result(method, criteria, 3, policy)),
@@ -156,20 +167,10 @@ def calculate(form: CalculatorForm, policy: scoring.ScoringPolicy) -> dict | Non
     try:
         outcome["score"] = scoring.score(method, criteria, result, policy)
     except ScoringError as exc:
-        if any(v not in (None, "", False) for v in _flat(result)):
+        # No result typed yet is not a mistake: the panel still shows what levels 3 and 5 need.
+        if not _is_blank(exc):
             form.add_error(form.field_for(method, exc.field), scoring_message(exc))
     return outcome
-
-
-def _flat(value):
-    if isinstance(value, dict):
-        for v in value.values():
-            yield from _flat(v)
-    elif isinstance(value, list):
-        for v in value:
-            yield from _flat(v)
-    else:
-        yield value
 
 
 def _describe(needed) -> str:

@@ -34,8 +34,8 @@ def calculator(request):
     policy = year.policy if year else ScoringPolicy()
     data = request.POST if request.method == "POST" else None
     form = CalculatorForm(data, initial={"method": request.GET.get("method", "quantitative")})
-    outcome = calculate(form, policy) if form.is_bound and form.is_valid() else None
+    outcome = calculate(form, policy, live=bool(request.htmx)) if form.is_bound and form.is_valid() else None
     context = {"form": form, "outcome": outcome, "year": year, "policy": policy}
     if request.htmx:
-        return render(request, "core/_calculator_result.html", context)
+        return render(request, "core/_calculator_live.html", context)
     return render(request, "core/calculator.html", context)

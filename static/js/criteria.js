@@ -7,8 +7,13 @@
       fs.hidden = fs.dataset.method !== method;
     });
   }
-  document.querySelectorAll("form#calculator, form.criteria-form").forEach(function (form) {
-    sync(form);
-    form.querySelector("[name=method]").addEventListener("change", function () { sync(form); });
-  });
+  function setUp(root) {
+    root.querySelectorAll("form.criteria-form").forEach(function (form) {
+      sync(form);
+      form.querySelector("[name=method]").addEventListener("change", function () { sync(form); });
+    });
+  }
+  setUp(document);
+  // Content swapped in by htmx gets the same treatment.
+  document.body.addEventListener("htmx:afterSwap", function (event) { setUp(event.detail.elt.parentNode || document); });
 })();

@@ -81,3 +81,14 @@ def test_a_role_on_an_inactive_unit_grants_nothing(org):
 
     Unit.objects.filter(pk=org.bureau_a.pk).update(is_active=False)
     assert not scope_of(org.head_a).covers(org.bureau_a)
+
+
+def test_navigation_offers_management_only_to_managers(org, client_for):
+    from django.urls import reverse as r
+
+    planner_page = client_for(org.planner).get(r("home")).content.decode()
+    assert r("unit_create") in planner_page and r("person_create") not in planner_page
+    admin_page = client_for(org.admin).get(r("home")).content.decode()
+    assert r("person_create") in admin_page and r("year_create") in admin_page
+    head_page = client_for(org.head_a).get(r("home")).content.decode()
+    assert r("unit_create") not in head_page and r("person_create") not in head_page

@@ -59,8 +59,14 @@ def _msgids(text: str) -> set[str]:
     return ids
 
 
-def test_thai_is_the_default_language(db, client):
-    page = client.get("/accounts/login/").content.decode()
+def test_thai_is_the_default_language_even_for_an_english_browser(db, client):
+    page = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
     assert 'lang="th"' in page and "เข้าสู่ระบบ" in page
+
+
+def test_english_is_chosen_in_the_language_menu(db, client):
+    client.post("/i18n/setlang/", {"language": "en", "next": "/accounts/login/"})
+    page = client.get("/accounts/login/").content.decode()
+    assert 'lang="en"' in page and "Log in" in page
     with translation.override("en"):
         assert translation.gettext("Log in") == "Log in"

@@ -1,5 +1,6 @@
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+from django.utils.translation import gettext
 
 from kpi_agreements.organisation.management.commands.seed_demo import DEMO_PASSWORD, PEOPLE
 
@@ -21,7 +22,7 @@ class Command(BaseCommand):
             f"Demo users (password for all: {DEMO_PASSWORD}):",
         ]
         for username, title, first, last, _position, roles, _heads in PEOPLE:
-            what = ", ".join(f"{role.label} @ {abbr}" for role, abbr in roles) or "committee member"
+            what = ", ".join(f"{role.label} @ {abbr}" for role, abbr in roles) or gettext("Committee member")
             lines.append(f"  {username:<11} {title}{first} {last} — {what}")
         self.stdout.write("\n".join(lines) + "\n")
         if not no_serve:

@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "kpi_agreements.core",
     "kpi_agreements.organisation",
     "kpi_agreements.fiscal",
+    "kpi_agreements.agreements",
 ]
 
 MIDDLEWARE = [

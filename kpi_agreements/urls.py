@@ -30,6 +30,9 @@ urlpatterns = [
         "accounts/reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"
     ),
     path("accounts/invitation/<str:token>/", org.invitation_accept, name="invitation_accept"),
+    path("", include("kpi_agreements.agreements.urls")),
+    path("", include("kpi_agreements.agreements.urls_framework")),
+    path("", include("kpi_agreements.agreements.urls_excel")),
     # Organisation
     path("units/", org.unit_tree, name="unit_tree"),
     path("units/new/", org.unit_create, name="unit_create"),

@@ -1,0 +1,227 @@
+"""The evaluation framework (DOMAIN §4), agreements (§5) and their KPIs with the KPI Template (§6)."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from kpi_agreements.fiscal.models import FiscalYear
+from kpi_agreements.organisation.models import Unit, UnitType
+
+METHOD_CHOICES = [
+    ("quantitative", _("Quantitative")),
+    ("multi_quantitative", _("Several quantitative measures")),
+    ("milestone", _("Milestones")),
+    ("pass_fail", _("Pass / fail")),
+    ("qualitative", _("Qualitative")),
+]
+
+
+class Direction(models.TextChoices):
+    HIGHER = "higher", _("Higher is better")
+    LOWER = "lower", _("Lower is better")
+
+
+def weight_field(verbose_name=_("weight")):
+    return models.DecimalField(verbose_name, max_digits=7, decimal_places=4, default=Decimal(0))
+
+
+class TemplateFields(models.Model):
+    """Every field of the KPI Template (DOMAIN §6) that a mandatory KPI and a unit's KPI share.
+
+    Criteria are stored as the scoring engine's JSON document with numbers as strings (DjangoJSONEncoder),
+    so no criterion ever passes through a float.
+    """
+
+    name = models.CharField(_("KPI name"), max_length=500)
+    unit_of_measure = models.CharField(_("unit of measure"), max_length=100, blank=True)
+    description = models.TextField(_("description and definitions"), blank=True)
+    formula = models.TextField(_("formula"), blank=True)
+    method = models.CharField(_("scoring method"), max_length=30, choices=METHOD_CHOICES, default="quantitative")
+    direction = models.CharField(_("direction"), max_length=10, choices=Direction.choices, default=Direction.HIGHER)
+    criteria = models.JSONField(_("scoring criteria"), default=dict, blank=True, encoder=DjangoJSONEncoder)
+    conditions = models.TextField(_("conditions"), blank=True)
+    # [{"year": 2567, "value": "85.5"}, ...] — results of past years, usually three.
+    baseline = models.JSONField(_("baseline data"), default=list, blank=True, encoder=DjangoJSONEncoder)
+    data_source = models.TextField(_("data source"), blank=True)
+    collection_method = models.TextField(_("collection method"), blank=True)
+
+    class Meta:
+        abstract = True
+
+    TEMPLATE_FIELDS = [
+        "name", "unit_of_measure", "description", "formula", "method", "direction", "criteria", "conditions",
+        "baseline", "data_source", "collection_method",
+    ]
+
+    def template_values(self) -> dict:
+        return {name: getattr(self, name) for name in self.TEMPLATE_FIELDS}
+
+
+class Dimension(models.Model):
+    fiscal_year = models.ForeignKey(FiscalYear, on_delete=models.CASCADE, related_name="dimensions")
+    order = models.PositiveSmallIntegerField(_("order"), default=1)
+    name_th = models.CharField(_("Thai name"), max_length=255)
+    name_en = models.CharField(_("English name"), max_length=255, blank=True)
+    weight = weight_field()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["fiscal_year", "order", "id"]
+        verbose_name = _("dimension")
+        verbose_name_plural = _("dimensions")
+
+    def __str__(self):
+        return self.name_th
+
+
+class MandatoryKPI(TemplateFields):
+    """A KPI the framework requires of every agreement of the listed unit types, with its standard template."""
+
+    fiscal_year = models.ForeignKey(FiscalYear, on_delete=models.CASCADE, related_name="mandatory_kpis")
+    dimension = models.ForeignKey(Dimension, on_delete=models.PROTECT, related_name="mandatory_kpis")
+    code = models.CharField(_("number"), max_length=20, help_text=_("e.g. 1.1"))
+    weight = weight_field()
+    unit_types = models.ManyToManyField(UnitType, blank=True, verbose_name=_("applies to unit types"))
+    history = HistoricalRecords(m2m_fields=[unit_types])
+
+    class Meta:
+        ordering = ["fiscal_year", "dimension__order", "code"]
+        verbose_name = _("mandatory KPI")
+        verbose_name_plural = _("mandatory KPIs")
+        constraints = [models.UniqueConstraint(fields=["fiscal_year", "code"], name="mandatory_kpi_code_once")]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+
+class RedistributionRule(models.Model):
+    """"If a unit has no KPI 1.2, its weight goes to 1.1" (DOMAIN §4); amount blank = all of it."""
+
+    fiscal_year = models.ForeignKey(FiscalYear, on_delete=models.CASCADE, related_name="redistribution_rules")
+    source = models.ForeignKey(MandatoryKPI, on_delete=models.CASCADE, related_name="rules_out",
+                               verbose_name=_("when a unit has no"))
+    target = models.ForeignKey(MandatoryKPI, on_delete=models.CASCADE, related_name="rules_in",
+                               verbose_name=_("its weight goes to"))
+    amount = models.DecimalField(_("amount"), max_digits=7, decimal_places=4, null=True, blank=True,
+                                 help_text=_("Leave blank to move all of the weight."))
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["source__code", "target__code"]
+        verbose_name = _("weight redistribution rule")
+        verbose_name_plural = _("weight redistribution rules")
+
+    def __str__(self):
+        return f"{self.source.code} → {self.target.code}"
+
+
+class SigningRule(models.Model):
+    """Who a unit of this type signs with (§5); blank means the head of the parent unit."""
+
+    unit_type = models.OneToOneField(UnitType, on_delete=models.CASCADE, related_name="signing_rule",
+                                     verbose_name=_("unit type"))
+    recipient_type = models.ForeignKey(
+        UnitType, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        verbose_name=_("signs with the head of the nearest unit of type"),
+    )
+    co_signer_type = models.ForeignKey(
+        UnitType, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        verbose_name=_("together with the head of the nearest unit of type"),
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("signing rule")
+        verbose_name_plural = _("signing rules")
+
+    def __str__(self):
+        return str(self.unit_type)
+
+
+class Agreement(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="agreements", verbose_name=_("unit"))
+    fiscal_year = models.ForeignKey(FiscalYear, on_delete=models.PROTECT, related_name="agreements",
+                                    verbose_name=_("fiscal year"))
+    status = models.CharField(_("status"), max_length=30, choices=Status.choices, default=Status.DRAFT)
+    copied_from = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # Part 2, the action plan (แผนปฏิบัติราชการ).
+    vision = models.TextField(_("vision"), blank=True)
+    mission = models.TextField(_("mission"), blank=True)
+    strategic_issues = models.TextField(_("strategic issues"), blank=True)
+    goals = models.TextField(_("goals"), blank=True)
+    strategies = models.TextField(_("strategies"), blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["fiscal_year", "unit__path"]
+        verbose_name = _("agreement")
+        verbose_name_plural = _("agreements")
+        constraints = [models.UniqueConstraint(fields=["unit", "fiscal_year"], name="agreement_once_per_year")]
+
+    def __str__(self):
+        return f"{self.unit.abbreviation} {self.fiscal_year}"
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status == self.Status.DRAFT
+
+
+class Party(models.Model):
+    class Role(models.TextChoices):
+        PLEDGOR = "pledgor", _("Pledgor")
+        RECIPIENT = "recipient", _("Recipient")
+        CO_SIGNER = "co_signer", _("Together with")
+
+    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="parties")
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    person = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                               related_name="+", verbose_name=_("person"))
+    position = models.CharField(_("position"), max_length=255, blank=True)
+    order = models.PositiveSmallIntegerField(default=0)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["order", "id"]
+        verbose_name = _("party")
+        verbose_name_plural = _("parties")
+
+    def __str__(self):
+        return f"{self.get_role_display()}: {self.person or '—'}"
+
+
+class KPI(TemplateFields):
+    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="kpis")
+    dimension = models.ForeignKey(Dimension, on_delete=models.PROTECT, related_name="kpis",
+                                  verbose_name=_("dimension"))
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="children",
+                               verbose_name=_("parent KPI"))
+    order = models.PositiveIntegerField(default=0)
+    weight = weight_field()
+    mandatory = models.ForeignKey(MandatoryKPI, null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="kpis", verbose_name=_("mandatory KPI"))
+    cascaded_from = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
+                                      related_name="cascaded_to", verbose_name=_("serves the parent unit's KPI"))
+    supervisor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="supervised_kpis", verbose_name=_("KPI supervisor"))
+    collector = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="collected_kpis", verbose_name=_("data collector"))
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["agreement", "dimension__order", "order", "id"]
+        verbose_name = _("KPI")
+        verbose_name_plural = _("KPIs")
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_mandatory(self) -> bool:
+        return self.mandatory_id is not None

@@ -89,17 +89,13 @@ def test_calculator_uses_the_years_policy(org, client_for):
 
 
 def test_calculator_lower_is_better(org, client_for):
-    response = calc(
-        client_for(org.head_a),
-        method="quantitative",
-        q_t1="10",
-        q_t2="8",
-        q_t3="6",
-        q_t4="4",
-        q_t5="2",
-        q_actual="5",
-    )
+    client = client_for(org.head_a)
+    thresholds = dict(q_t1="10", q_t2="8", q_t3="6", q_t4="4", q_t5="2", q_actual="5")
+    response = calc(client, method="quantitative", direction="lower", **thresholds)
     assert response.context["outcome"]["score"] == Decimal("3.5000")
+    # Decreasing thresholds on a KPI that says higher is better are a typing mistake, not a choice.
+    response = calc(client, method="quantitative", direction="higher", **thresholds)
+    assert response.context["outcome"] is None and response.context["form"].errors["q_t1"]
 
 
 def test_calculator_several_measures(org, client_for):

@@ -48,9 +48,17 @@ def get_agreement_for(user, pk, *, write: bool = False) -> Agreement:
 def get_kpi_for(user, pk, *, write: bool = False, template: bool = False) -> KPI:
     """``write``: the whole KPI (weight, place, criteria); ``template``: its template fields only."""
     kpi = get_object_or_404(
-        KPI.objects.select_related("agreement__unit__head", "agreement__fiscal_year", "dimension", "parent",
-                                   "supervisor", "collector", "cascaded_from__agreement__unit"),
-        pk=pk, agreement__in=agreements_visible_to(user),
+        KPI.objects.select_related(
+            "agreement__unit__head",
+            "agreement__fiscal_year",
+            "dimension",
+            "parent",
+            "supervisor",
+            "collector",
+            "cascaded_from__agreement__unit",
+        ),
+        pk=pk,
+        agreement__in=agreements_visible_to(user),
     )
     if write and not can_edit_agreement(user, kpi.agreement):
         raise Http404

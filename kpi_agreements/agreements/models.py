@@ -40,8 +40,12 @@ class TemplateFields(models.Model):
     unit_of_measure = models.CharField(_("unit of measure"), max_length=100, blank=True)
     description = models.TextField(_("description and definitions"), blank=True)
     formula = models.TextField(_("formula"), blank=True)
-    method = models.CharField(_("scoring method"), max_length=30, choices=METHOD_CHOICES, default="quantitative")
-    direction = models.CharField(_("direction"), max_length=10, choices=Direction.choices, default=Direction.HIGHER)
+    method = models.CharField(
+        _("scoring method"), max_length=30, choices=METHOD_CHOICES, default="quantitative"
+    )
+    direction = models.CharField(
+        _("direction"), max_length=10, choices=Direction.choices, default=Direction.HIGHER
+    )
     criteria = models.JSONField(_("scoring criteria"), default=dict, blank=True, encoder=DjangoJSONEncoder)
     conditions = models.TextField(_("conditions"), blank=True)
     # [{"year": 2567, "value": "85.5"}, ...] — results of past years, usually three.
@@ -53,8 +57,17 @@ class TemplateFields(models.Model):
         abstract = True
 
     TEMPLATE_FIELDS = [
-        "name", "unit_of_measure", "description", "formula", "method", "direction", "criteria", "conditions",
-        "baseline", "data_source", "collection_method",
+        "name",
+        "unit_of_measure",
+        "description",
+        "formula",
+        "method",
+        "direction",
+        "criteria",
+        "conditions",
+        "baseline",
+        "data_source",
+        "collection_method",
     ]
 
     def template_values(self) -> dict:
@@ -92,22 +105,32 @@ class MandatoryKPI(TemplateFields):
         ordering = ["fiscal_year", "dimension__order", "code"]
         verbose_name = _("mandatory KPI")
         verbose_name_plural = _("mandatory KPIs")
-        constraints = [models.UniqueConstraint(fields=["fiscal_year", "code"], name="mandatory_kpi_code_once")]
+        constraints = [
+            models.UniqueConstraint(fields=["fiscal_year", "code"], name="mandatory_kpi_code_once")
+        ]
 
     def __str__(self):
         return f"{self.code} {self.name}"
 
 
 class RedistributionRule(models.Model):
-    """"If a unit has no KPI 1.2, its weight goes to 1.1" (DOMAIN §4); amount blank = all of it."""
+    """ "If a unit has no KPI 1.2, its weight goes to 1.1" (DOMAIN §4); amount blank = all of it."""
 
     fiscal_year = models.ForeignKey(FiscalYear, on_delete=models.CASCADE, related_name="redistribution_rules")
-    source = models.ForeignKey(MandatoryKPI, on_delete=models.CASCADE, related_name="rules_out",
-                               verbose_name=_("when a unit has no"))
-    target = models.ForeignKey(MandatoryKPI, on_delete=models.CASCADE, related_name="rules_in",
-                               verbose_name=_("its weight goes to"))
-    amount = models.DecimalField(_("amount"), max_digits=7, decimal_places=4, null=True, blank=True,
-                                 help_text=_("Leave blank to move all of the weight."))
+    source = models.ForeignKey(
+        MandatoryKPI, on_delete=models.CASCADE, related_name="rules_out", verbose_name=_("when a unit has no")
+    )
+    target = models.ForeignKey(
+        MandatoryKPI, on_delete=models.CASCADE, related_name="rules_in", verbose_name=_("its weight goes to")
+    )
+    amount = models.DecimalField(
+        _("amount"),
+        max_digits=7,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text=_("Leave blank to move all of the weight."),
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -122,14 +145,23 @@ class RedistributionRule(models.Model):
 class SigningRule(models.Model):
     """Who a unit of this type signs with (§5); blank means the head of the parent unit."""
 
-    unit_type = models.OneToOneField(UnitType, on_delete=models.CASCADE, related_name="signing_rule",
-                                     verbose_name=_("unit type"))
+    unit_type = models.OneToOneField(
+        UnitType, on_delete=models.CASCADE, related_name="signing_rule", verbose_name=_("unit type")
+    )
     recipient_type = models.ForeignKey(
-        UnitType, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        UnitType,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         verbose_name=_("signs with the head of the nearest unit of type"),
     )
     co_signer_type = models.ForeignKey(
-        UnitType, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        UnitType,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         verbose_name=_("together with the head of the nearest unit of type"),
     )
     history = HistoricalRecords()
@@ -146,11 +178,16 @@ class Agreement(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
 
-    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="agreements", verbose_name=_("unit"))
-    fiscal_year = models.ForeignKey(FiscalYear, on_delete=models.PROTECT, related_name="agreements",
-                                    verbose_name=_("fiscal year"))
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="agreements", verbose_name=_("unit")
+    )
+    fiscal_year = models.ForeignKey(
+        FiscalYear, on_delete=models.PROTECT, related_name="agreements", verbose_name=_("fiscal year")
+    )
     status = models.CharField(_("status"), max_length=30, choices=Status.choices, default=Status.DRAFT)
-    copied_from = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    copied_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     # Part 2, the action plan (แผนปฏิบัติราชการ).
     vision = models.TextField(_("vision"), blank=True)
     mission = models.TextField(_("mission"), blank=True)
@@ -163,7 +200,9 @@ class Agreement(models.Model):
         ordering = ["fiscal_year", "unit__path"]
         verbose_name = _("agreement")
         verbose_name_plural = _("agreements")
-        constraints = [models.UniqueConstraint(fields=["unit", "fiscal_year"], name="agreement_once_per_year")]
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "fiscal_year"], name="agreement_once_per_year")
+        ]
 
     def __str__(self):
         return f"{self.unit.abbreviation} {self.fiscal_year}"
@@ -181,8 +220,14 @@ class Party(models.Model):
 
     agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="parties")
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
-    person = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                               related_name="+", verbose_name=_("person"))
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("person"),
+    )
     position = models.CharField(_("position"), max_length=255, blank=True)
     order = models.PositiveSmallIntegerField(default=0)
     history = HistoricalRecords()
@@ -198,20 +243,51 @@ class Party(models.Model):
 
 class KPI(TemplateFields):
     agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="kpis")
-    dimension = models.ForeignKey(Dimension, on_delete=models.PROTECT, related_name="kpis",
-                                  verbose_name=_("dimension"))
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="children",
-                               verbose_name=_("parent KPI"))
+    dimension = models.ForeignKey(
+        Dimension, on_delete=models.PROTECT, related_name="kpis", verbose_name=_("dimension")
+    )
+    parent = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="children",
+        verbose_name=_("parent KPI"),
+    )
     order = models.PositiveIntegerField(default=0)
     weight = weight_field()
-    mandatory = models.ForeignKey(MandatoryKPI, null=True, blank=True, on_delete=models.SET_NULL,
-                                  related_name="kpis", verbose_name=_("mandatory KPI"))
-    cascaded_from = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
-                                      related_name="cascaded_to", verbose_name=_("serves the parent unit's KPI"))
-    supervisor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="supervised_kpis", verbose_name=_("KPI supervisor"))
-    collector = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                  related_name="collected_kpis", verbose_name=_("data collector"))
+    mandatory = models.ForeignKey(
+        MandatoryKPI,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="kpis",
+        verbose_name=_("mandatory KPI"),
+    )
+    cascaded_from = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="cascaded_to",
+        verbose_name=_("serves the parent unit's KPI"),
+    )
+    supervisor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="supervised_kpis",
+        verbose_name=_("KPI supervisor"),
+    )
+    collector = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="collected_kpis",
+        verbose_name=_("data collector"),
+    )
     history = HistoricalRecords()
 
     class Meta:

@@ -59,31 +59,51 @@ class WeightReport:
 
     @property
     def balanced(self) -> bool:
-        return (self.difference == 0 and not self.parent_mismatches
-                and all(diff == 0 for _, _, diff in self.dimensions))
+        return (
+            self.difference == 0
+            and not self.parent_mismatches
+            and all(diff == 0 for _, _, diff in self.dimensions)
+        )
 
     def problems(self) -> list[str]:
         out = []
         if self.difference:
-            out.append(_("The weights add up to %(total)s, not 100 (difference %(diff)s).")
-                       % {"total": _fmt(self.total), "diff": _signed(self.difference)})
+            out.append(
+                _("The weights add up to %(total)s, not 100 (difference %(diff)s).")
+                % {"total": format_weight(self.total), "diff": _signed(self.difference)}
+            )
         for dimension, total, diff in self.dimensions:
             if diff:
-                out.append(_("Dimension %(dimension)s: the KPIs weigh %(total)s, the framework sets %(weight)s "
-                             "(difference %(diff)s).") % {"dimension": dimension.name_th, "total": _fmt(total),
-                                                          "weight": _fmt(dimension.weight), "diff": _signed(diff)})
+                out.append(
+                    _(
+                        "Dimension %(dimension)s: the KPIs weigh %(total)s, the framework sets %(weight)s "
+                        "(difference %(diff)s)."
+                    )
+                    % {
+                        "dimension": dimension.name_th,
+                        "total": format_weight(total),
+                        "weight": format_weight(dimension.weight),
+                        "diff": _signed(diff),
+                    }
+                )
         for kpi, children in self.parent_mismatches:
-            out.append(_("KPI %(number)s weighs %(weight)s but its sub-KPIs add up to %(children)s.")
-                       % {"number": kpi.number, "weight": _fmt(kpi.weight), "children": _fmt(children)})
+            out.append(
+                _("KPI %(number)s weighs %(weight)s but its sub-KPIs add up to %(children)s.")
+                % {
+                    "number": kpi.number,
+                    "weight": format_weight(kpi.weight),
+                    "children": format_weight(children),
+                }
+            )
         return out
 
 
-def _fmt(value: Decimal) -> str:
+def format_weight(value: Decimal) -> str:
     return f"{value.normalize():f}" if value == value.to_integral() else f"{value:f}".rstrip("0")
 
 
 def _signed(value: Decimal) -> str:
-    return ("+" if value > 0 else "") + _fmt(value)
+    return ("+" if value > 0 else "") + format_weight(value)
 
 
 def weight_report(rows: list[KPI], dimensions: list[Dimension]) -> WeightReport:
@@ -101,14 +121,25 @@ def weight_report(rows: list[KPI], dimensions: list[Dimension]) -> WeightReport:
     return report
 
 
-REQUIRED_TEMPLATE_FIELDS = ["name", "unit_of_measure", "description", "formula", "data_source",
-                            "collection_method"]
+REQUIRED_TEMPLATE_FIELDS = [
+    "name",
+    "unit_of_measure",
+    "description",
+    "formula",
+    "data_source",
+    "collection_method",
+]
 
 
-def submission_problems(agreement: Agreement) -> list[str]:
-    """Everything that stops a draft from going to the committee; empty when it may be submitted."""
-    kpis = outline(agreement.kpis.select_related("dimension"))
-    report = weight_report(kpis, list(agreement.fiscal_year.dimensions.all()))
+def submission_problems(agreement: Agreement, kpis: list[KPI] | None = None, report=None) -> list[str]:
+    """Everything that stops a draft from going to the committee; empty when it may be submitted.
+
+    Pass the outline and weight report a page has already built to spare the queries.
+    """
+    if kpis is None:
+        kpis = outline(agreement.kpis.select_related("dimension"))
+    if report is None:
+        report = weight_report(kpis, list(agreement.fiscal_year.dimensions.all()))
     problems = report.problems()
     if not kpis:
         problems.append(_("The agreement has no KPIs."))
@@ -122,13 +153,16 @@ def submission_problems(agreement: Agreement) -> list[str]:
         if not kpi.collector_id:
             missing.append(str(KPI._meta.get_field("collector").verbose_name))
         if missing:
-            problems.append(_("KPI %(number)s: the KPI Template lacks %(fields)s.")
-                            % {"number": kpi.number, "fields": ", ".join(missing)})
+            problems.append(
+                _("KPI %(number)s: the KPI Template lacks %(fields)s.")
+                % {"number": kpi.number, "fields": ", ".join(missing)}
+            )
         try:
             scoring.validate_criteria(kpi.method, kpi.criteria)
         except scoring.ScoringError as exc:
-            problems.append(_("KPI %(number)s: %(message)s") % {"number": kpi.number,
-                                                                 "message": scoring_message(exc)})
+            problems.append(
+                _("KPI %(number)s: %(message)s") % {"number": kpi.number, "message": scoring_message(exc)}
+            )
     return problems
 
 
@@ -149,14 +183,24 @@ def default_parties(unit: Unit, ancestors: dict[str, Unit], rules: dict) -> list
     """§5: the unit head pledges to the head of the parent, unless the unit type's signing rule says who."""
     rule = rules.get(unit.unit_type_id)
     recipient_unit = _nearest(unit, rule.recipient_type_id if rule else None, ancestors)
-    parties = [Party(role=Party.Role.PLEDGOR, person=unit.head, order=0,
-                     position=unit.head.position if unit.head else "")]
+    parties = [
+        Party(
+            role=Party.Role.PLEDGOR,
+            person=unit.head,
+            order=0,
+            position=unit.head.position if unit.head else "",
+        )
+    ]
     head = recipient_unit.head if recipient_unit else None
-    parties.append(Party(role=Party.Role.RECIPIENT, person=head, order=1, position=head.position if head else ""))
+    parties.append(
+        Party(role=Party.Role.RECIPIENT, person=head, order=1, position=head.position if head else "")
+    )
     if rule and rule.co_signer_type_id:
         co_unit = _nearest(unit, rule.co_signer_type_id, ancestors)
         co = co_unit.head if co_unit else None
-        parties.append(Party(role=Party.Role.CO_SIGNER, person=co, order=2, position=co.position if co else ""))
+        parties.append(
+            Party(role=Party.Role.CO_SIGNER, person=co, order=2, position=co.position if co else "")
+        )
     return parties
 
 
@@ -177,7 +221,9 @@ def mandatory_weights(mandatory: list[MandatoryKPI], unit: Unit) -> dict[int, De
 @transaction.atomic
 def agreements_create(*, fiscal_year, units: list[Unit]) -> list[Agreement]:
     """One draft per unit in scope that has none yet, pre-filled with the mandatory KPIs and the parties."""
-    existing = set(Agreement.objects.filter(fiscal_year=fiscal_year, unit__in=units).values_list("unit_id", flat=True))
+    existing = set(
+        Agreement.objects.filter(fiscal_year=fiscal_year, unit__in=units).values_list("unit_id", flat=True)
+    )
     units = [u for u in units if u.pk not in existing]
     if not units:
         return []
@@ -195,11 +241,20 @@ def agreements_create(*, fiscal_year, units: list[Unit]) -> list[Agreement]:
             party.agreement = agreement
         Party.objects.bulk_create(parties)
         weights = mandatory_weights(mandatory, unit)
-        KPI.objects.bulk_create([
-            KPI(agreement=agreement, dimension_id=m.dimension_id, mandatory=m, order=i, weight=weights[m.pk],
-                **m.template_values())
-            for i, m in enumerate(mandatory) if m.pk in weights
-        ])
+        KPI.objects.bulk_create(
+            [
+                KPI(
+                    agreement=agreement,
+                    dimension_id=m.dimension_id,
+                    mandatory=m,
+                    order=i,
+                    weight=weights[m.pk],
+                    **m.template_values(),
+                )
+                for i, m in enumerate(mandatory)
+                if m.pk in weights
+            ]
+        )
         created.append(agreement)
     return created
 
@@ -232,8 +287,9 @@ def kpi_create(*, agreement: Agreement, dimension: Dimension, parent: KPI | None
             raise ValidationError({"parent": _("The parent KPI belongs to another agreement.")})
         dimension = parent.dimension
     last = agreement.kpis.filter(parent=parent, dimension=dimension).aggregate(m=Max("order"))["m"]
-    kpi = KPI.objects.create(agreement=agreement, dimension=dimension, parent=parent,
-                             order=(last or 0) + 1, **fields)
+    kpi = KPI.objects.create(
+        agreement=agreement, dimension=dimension, parent=parent, order=(last or 0) + 1, **fields
+    )
     _sync_parent_weights(agreement)
     return kpi
 
@@ -267,7 +323,9 @@ def kpi_move(*, kpi: KPI, step: int) -> None:
     """Swap the KPI with its neighbour among its siblings (step -1 up, +1 down)."""
     agreement = Agreement.objects.select_for_update().get(pk=kpi.agreement_id)
     _check_editable(agreement)
-    siblings = list(agreement.kpis.filter(parent=kpi.parent_id, dimension=kpi.dimension_id).order_by("order", "pk"))
+    siblings = list(
+        agreement.kpis.filter(parent=kpi.parent_id, dimension=kpi.dimension_id).order_by("order", "pk")
+    )
     i = next(i for i, k in enumerate(siblings) if k.pk == kpi.pk)
     j = i + step
     if 0 <= j < len(siblings):
@@ -289,12 +347,15 @@ def agreement_update(*, agreement: Agreement, **fields) -> Agreement:
 
 
 @transaction.atomic
-def parties_save(*, agreement: Agreement, parties: list[Party]) -> None:
+def parties_save(*, agreement: Agreement, formset) -> None:
+    """Save the parties' formset; a party's position defaults to the person's current position."""
     _check_editable(Agreement.objects.select_for_update().get(pk=agreement.pk))
-    for party in parties:
+    for party in formset.save(commit=False):
         if party.person and not party.position:
             party.position = party.person.position
         party.save()
+    for party in formset.deleted_objects:
+        party.delete()
 
 
 def shift_baseline(baseline: list, previous_year: int) -> list:
@@ -306,21 +367,29 @@ def shift_baseline(baseline: list, previous_year: int) -> list:
 @transaction.atomic
 def agreement_copy_previous(*, unit: Unit, fiscal_year) -> Agreement:
     """Start this year's draft from the unit's previous agreement: KPIs, templates, criteria (§ issue 4.6)."""
-    previous = (Agreement.objects.filter(unit=unit, fiscal_year__be_year=fiscal_year.be_year - 1)
-                .select_related("fiscal_year").first())
+    previous = (
+        Agreement.objects.filter(unit=unit, fiscal_year__be_year=fiscal_year.be_year - 1)
+        .select_related("fiscal_year")
+        .first()
+    )
     if previous is None:
         raise ValidationError(_("%(unit)s has no agreement for the previous year to copy.") % {"unit": unit})
     if Agreement.objects.filter(unit=unit, fiscal_year=fiscal_year).exists():
-        raise ValidationError(_("%(unit)s already has an agreement for %(year)s.") % {"unit": unit,
-                                                                                      "year": fiscal_year})
+        raise ValidationError(
+            _("%(unit)s already has an agreement for %(year)s.") % {"unit": unit, "year": fiscal_year}
+        )
     dimensions = list(fiscal_year.dimensions.all())
     if not dimensions:
-        raise ValidationError(_("Set up the dimensions of %(year)s's framework first.") % {"year": fiscal_year})
+        raise ValidationError(
+            _("Set up the dimensions of %(year)s's framework first.") % {"year": fiscal_year}
+        )
     by_order = {d.order: d for d in dimensions}
     by_name = {d.name_th: d for d in dimensions}
     mandatory = {m.code: m for m in fiscal_year.mandatory_kpis.all()}
     agreement = Agreement.objects.create(
-        unit=unit, fiscal_year=fiscal_year, copied_from=previous,
+        unit=unit,
+        fiscal_year=fiscal_year,
+        copied_from=previous,
         **{f: getattr(previous, f) for f in ("vision", "mission", "strategic_issues", "goals", "strategies")},
     )
     ancestor_paths = [unit.path[:n] for n in range(Unit.steplen, len(unit.path), Unit.steplen)]
@@ -333,9 +402,16 @@ def agreement_copy_previous(*, unit: Unit, fiscal_year) -> Agreement:
     for old in outline(previous.kpis.select_related("dimension", "mandatory")):
         dimension = by_name.get(old.dimension.name_th) or by_order.get(old.dimension.order) or dimensions[0]
         copies[old.pk] = KPI.objects.create(
-            agreement=agreement, dimension=dimension, parent=copies.get(old.parent_id), order=old.order,
-            weight=old.weight, supervisor_id=old.supervisor_id, collector_id=old.collector_id,
+            agreement=agreement,
+            dimension=dimension,
+            parent=copies.get(old.parent_id),
+            order=old.order,
+            weight=old.weight,
+            supervisor_id=old.supervisor_id,
+            collector_id=old.collector_id,
             mandatory=mandatory.get(old.mandatory.code) if old.mandatory else None,
-            **dict(old.template_values(), baseline=shift_baseline(old.baseline, previous.fiscal_year.be_year)),
+            **dict(
+                old.template_values(), baseline=shift_baseline(old.baseline, previous.fiscal_year.be_year)
+            ),
         )
     return agreement

@@ -1,0 +1,270 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from kpi_agreements.core.scoring_ui import CalculatorForm, CriteriaForm
+from kpi_agreements.fiscal.models import FiscalYear
+from kpi_agreements.organisation.views import _apply_errors
+
+from . import services
+from .access import (
+    agreements_visible_to,
+    can_edit_agreement,
+    can_edit_template,
+    get_agreement_for,
+    get_kpi_for,
+)
+from .forms import ActionPlanForm, KPIForm, PartyFormSet
+from .history import kpi_changes
+from .models import KPI, Agreement
+
+
+@login_required
+def agreements_home(request):
+    year = FiscalYear.objects.filter(is_current=True).first() or FiscalYear.objects.first()
+    if year is None:
+        raise Http404
+    return redirect("year_agreements", pk=year.pk)
+
+
+def _editor_context(request, agreement: Agreement) -> dict:
+    """Everything the editor shows, in a fixed number of queries whatever the number of KPIs."""
+    kpis = services.outline(
+        agreement.kpis.select_related(
+            "dimension", "supervisor", "collector", "cascaded_from__agreement__unit"
+        )
+    )
+    dimensions = list(agreement.fiscal_year.dimensions.all())
+    report = services.weight_report(kpis, dimensions)
+    groups = [
+        (d, [k for k in kpis if k.dimension_id == d.pk], total, diff) for d, total, diff in report.dimensions
+    ]
+    return {
+        "agreement": agreement,
+        "parties": agreement.parties.select_related("person"),
+        "groups": groups,
+        "report": report,
+        "problems": services.submission_problems(agreement, kpis, report),
+        "can_edit": can_edit_agreement(request.user, agreement),
+        "kpi_count": len(kpis),
+    }
+
+
+@login_required
+def agreement_detail(request, pk):
+    agreement = get_agreement_for(request.user, pk)
+    return render(request, "agreements/agreement_detail.html", _editor_context(request, agreement))
+
+
+def _outline_response(request, agreement):
+    """After an in-place change: htmx gets the outline and totals only, a plain form post the whole page."""
+    if request.htmx:
+        return render(request, "agreements/_outline.html", _editor_context(request, agreement))
+    return redirect("agreement_detail", pk=agreement.pk)
+
+
+@login_required
+def agreement_plan_edit(request, pk):
+    agreement = get_agreement_for(request.user, pk, write=True)
+    form = ActionPlanForm(request.POST or None, instance=agreement)
+    if request.method == "POST" and form.is_valid():
+        services.agreement_update(agreement=agreement, **form.cleaned_data)
+        messages.success(request, _("The action plan was saved."))
+        return redirect("agreement_detail", pk=agreement.pk)
+    return render(
+        request,
+        "organisation/form.html",
+        {"form": form, "title": _("Action plan of %(a)s") % {"a": agreement}},
+    )
+
+
+@login_required
+def agreement_parties_edit(request, pk):
+    agreement = get_agreement_for(request.user, pk, write=True)
+    formset = PartyFormSet(request.POST or None, instance=agreement)
+    if request.method == "POST" and formset.is_valid():
+        try:
+            services.parties_save(agreement=agreement, formset=formset)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("The parties were saved."))
+            return redirect("agreement_detail", pk=agreement.pk)
+    return render(request, "agreements/parties_edit.html", {"agreement": agreement, "formset": formset})
+
+
+def _cascade_choices(agreement: Agreement):
+    """KPIs of the parent unit's agreement for the same year: what this unit's KPIs can serve (§6)."""
+    parent_id = agreement.unit.parent_id
+    return KPI.objects.filter(
+        agreement__unit_id=parent_id, agreement__fiscal_year_id=agreement.fiscal_year_id
+    ).select_related("agreement__unit")
+
+
+def _kpi_form_page(request, agreement, kpi, *, template_only=False):
+    kpi_form = KPIForm(
+        request.POST or None,
+        instance=kpi,
+        agreement=agreement,
+        template_only=template_only,
+        cascade_choices=_cascade_choices(agreement),
+    )
+    initial = CriteriaForm.initial_from(kpi.method, kpi.criteria, kpi.direction)
+    # The calculator form is a superset of the criteria form: one set of fields serves saving and trying.
+    criteria_form = CalculatorForm(request.POST or None, prefix="criteria", initial=initial)
+    if request.method == "POST":
+        kpi_ok = kpi_form.is_valid()
+        valid = criteria_form.validated_criteria() if criteria_form.is_valid() else None
+        if kpi_ok and valid is not None:
+            method, criteria = valid
+            values = dict(
+                kpi_form.template_values(),
+                method=method,
+                criteria=criteria,
+                direction=criteria_form.cleaned_data["direction"] or "higher",
+            )
+            try:
+                if kpi.pk:
+                    services.kpi_update(kpi=kpi, **values)
+                else:
+                    dimension = values.pop("dimension", None) or kpi.dimension
+                    kpi = services.kpi_create(
+                        agreement=agreement, dimension=dimension, parent=kpi.parent, **values
+                    )
+            except ValidationError as exc:
+                _apply_errors(kpi_form, exc)
+            else:
+                messages.success(request, _("KPI %(name)s was saved.") % {"name": kpi.name})
+                return redirect("kpi_detail", pk=kpi.pk)
+    return render(
+        request,
+        "agreements/kpi_form.html",
+        {
+            "agreement": agreement,
+            "kpi": kpi,
+            "form": kpi_form,
+            "criteria_form": criteria_form,
+            "template_only": template_only,
+        },
+    )
+
+
+@login_required
+def kpi_create(request, pk):
+    agreement = get_agreement_for(request.user, pk, write=True)
+    parent = None
+    if request.GET.get("parent"):
+        parent = get_kpi_for(request.user, request.GET["parent"], write=True)
+        if parent.agreement_id != agreement.pk:
+            raise Http404
+    dimension = agreement.fiscal_year.dimensions.filter(pk=request.GET.get("dimension")).first()
+    kpi = KPI(agreement=agreement, parent=parent, dimension=parent.dimension if parent else dimension)
+    return _kpi_form_page(request, agreement, kpi)
+
+
+@login_required
+def kpi_edit(request, pk):
+    kpi = get_kpi_for(request.user, pk, template=True)
+    template_only = not can_edit_agreement(request.user, kpi.agreement)
+    return _kpi_form_page(request, kpi.agreement, kpi, template_only=template_only)
+
+
+@login_required
+def kpi_detail(request, pk):
+    kpi = get_kpi_for(request.user, pk)
+    rows = services.outline(kpi.agreement.kpis.select_related("dimension"))
+    number = next((k.number for k in rows if k.pk == kpi.pk), "")
+    return render(
+        request,
+        "agreements/kpi_detail.html",
+        {
+            "kpi": kpi,
+            "number": number,
+            "agreement": kpi.agreement,
+            "children": [k for k in rows if k.parent_id == kpi.pk],
+            "cascaded_to": agreements_visible_to(request.user)
+            .filter(kpis__cascaded_from=kpi)
+            .distinct()
+            .select_related("unit")
+            .prefetch_related(
+                Prefetch("kpis", queryset=KPI.objects.filter(cascaded_from=kpi), to_attr="served_by")
+            ),
+            "changes": kpi_changes(kpi),
+            "can_edit": can_edit_agreement(request.user, kpi.agreement),
+            "can_edit_template": can_edit_template(request.user, kpi),
+            "criteria_form": CriteriaForm(
+                initial=CriteriaForm.initial_from(kpi.method, kpi.criteria, kpi.direction)
+            ),
+        },
+    )
+
+
+@login_required
+@require_POST
+def kpi_move(request, pk):
+    kpi = get_kpi_for(request.user, pk, write=True)
+    step = -1 if request.POST.get("direction") == "up" else 1
+    services.kpi_move(kpi=kpi, step=step)
+    return _outline_response(request, kpi.agreement)
+
+
+@login_required
+@require_POST
+def kpi_weight(request, pk):
+    kpi = get_kpi_for(request.user, pk, write=True)
+    form = KPIForm(instance=kpi, agreement=kpi.agreement)
+    field = form.fields["weight"]
+    try:
+        if field.disabled:
+            raise ValidationError(_("A parent KPI's weight is the sum of its sub-KPIs."))
+        weight = field.clean(request.POST.get("weight", ""))
+        services.kpi_update(kpi=kpi, weight=weight)
+    except ValidationError as exc:
+        messages.error(
+            request, _("KPI %(name)s: %(error)s") % {"name": kpi.name, "error": " ".join(exc.messages)}
+        )
+    return _outline_response(request, kpi.agreement)
+
+
+@login_required
+@require_POST
+def kpi_delete(request, pk):
+    kpi = get_kpi_for(request.user, pk, write=True)
+    services.kpi_delete(kpi=kpi)
+    messages.success(request, _("KPI %(name)s was deleted.") % {"name": kpi.name})
+    return redirect("agreement_detail", pk=kpi.agreement_id)
+
+
+@login_required
+def cascade_map(request, pk):
+    """The chain from ministry to bureau: each visible KPI under the parent-unit KPI it serves."""
+    year = FiscalYear.objects.filter(pk=pk).first()
+    if year is None:
+        raise Http404
+    kpis = list(
+        KPI.objects.filter(agreement__in=agreements_visible_to(request.user), agreement__fiscal_year=year)
+        .select_related("agreement__unit", "dimension")
+        .order_by("agreement__unit__path", "dimension__order", "order")
+    )
+    by_parent: dict = {}
+    ids = {k.pk for k in kpis}
+    for k in kpis:
+        key = k.cascaded_from_id if k.cascaded_from_id in ids else None
+        by_parent.setdefault(key, []).append(k)
+    rows = []
+
+    def walk(kpi, depth):
+        rows.append((kpi, depth))
+        for child in by_parent.get(kpi.pk, []):
+            walk(child, depth + 1)
+
+    # Only chains: KPIs that serve nothing visible but are served by someone, with everything below them.
+    for root in by_parent.get(None, []):
+        if root.pk in by_parent:
+            walk(root, 0)
+    return render(request, "agreements/cascade_map.html", {"year": year, "rows": rows})

@@ -122,7 +122,10 @@ class CriteriaForm(forms.Form):
         d = self.cleaned_data
         method = d["method"]
         if method == "quantitative":
-            return method, {"thresholds": [d[f"q_t{k}"] for k in range(1, 6)], "direction": d["direction"] or "higher"}
+            return method, {
+                "thresholds": [d[f"q_t{k}"] for k in range(1, 6)],
+                "direction": d["direction"] or "higher",
+            }
         if method == "multi_quantitative":
             measures = [
                 {

@@ -33,7 +33,9 @@ def calculator(request):
     )
     policy = year.policy if year else ScoringPolicy()
     data = request.POST if request.method == "POST" else None
-    form = CalculatorForm(data, initial={"method": request.GET.get("method", "quantitative")})
+    # The KPI editor posts its own criteria fields, named with the "criteria" prefix, to this same view.
+    prefix = "criteria" if request.GET.get("prefix") == "criteria" else None
+    form = CalculatorForm(data, prefix=prefix, initial={"method": request.GET.get("method", "quantitative")})
     outcome = calculate(form, policy, live=bool(request.htmx)) if form.is_bound and form.is_valid() else None
     context = {"form": form, "outcome": outcome, "year": year, "policy": policy}
     if request.htmx:

@@ -2,7 +2,7 @@
 // and back loses nothing; without JavaScript every fieldset stays visible and the form still works.
 (function () {
   function sync(form) {
-    var method = form.querySelector("[name=method]").value;
+    var method = form.querySelector("[name=method], [name$='-method']").value;
     form.querySelectorAll("fieldset.criteria").forEach(function (fs) {
       fs.hidden = fs.dataset.method !== method;
     });
@@ -10,7 +10,7 @@
   function setUp(root) {
     root.querySelectorAll("form.criteria-form").forEach(function (form) {
       sync(form);
-      form.querySelector("[name=method]").addEventListener("change", function () { sync(form); });
+      form.querySelector("[name=method], [name$='-method']").addEventListener("change", function () { sync(form); });
     });
   }
   setUp(document);

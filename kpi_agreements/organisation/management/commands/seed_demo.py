@@ -250,4 +250,105 @@ class Command(BaseCommand):
                 "recorded_by": people["planner"],
             },
         )
+        seed_agreements(year, units, people)
         self.stdout.write(self.style.SUCCESS(f"Demo data ready: {Unit.objects.count()} units, {year}."))
+
+
+QUANT = {"thresholds": ["70", "75", "80", "85", "90"], "direction": "higher"}
+TEMPLATE = {
+    "unit_of_measure": "ร้อยละ",
+    "description": "ร้อยละของงานที่ดำเนินการแล้วเสร็จตามแผน",
+    "formula": "(จำนวนงานที่แล้วเสร็จ / จำนวนงานตามแผน) × 100",
+    "data_source": "รายงานผลการดำเนินงาน",
+    "collection_method": "รวบรวมรายไตรมาส",
+}
+DEMO_KPIS = [
+    # (dimension order, name, weight, method, criteria)
+    (1, "ร้อยละความสำเร็จของการจัดทำแผนปฏิบัติราชการ", "25", "quantitative", QUANT),
+    (
+        1,
+        "ระดับความสำเร็จของการพัฒนาระบบติดตามและประเมินผล",
+        "20",
+        "milestone",
+        {
+            "levels": [
+                ["แต่งตั้งคณะทำงาน"],
+                ["จัดทำกรอบแนวทาง"],
+                ["พัฒนาระบบ"],
+                ["ทดลองใช้ระบบ"],
+                ["ประเมินผลและปรับปรุง"],
+            ]
+        },
+    ),
+    (
+        2,
+        "ร้อยละความพึงพอใจของผู้รับบริการ",
+        "15",
+        "multi_quantitative",
+        {
+            "measures": [
+                {
+                    "name": "ความพึงพอใจต่อกระบวนการ",
+                    "weight": "50",
+                    "thresholds": ["60", "65", "70", "75", "80"],
+                },
+                {"name": "ความพึงพอใจต่อเจ้าหน้าที่", "weight": "50", "thresholds": ["60", "65", "70", "75", "80"]},
+            ]
+        },
+    ),
+    (3, "การเบิกจ่ายงบประมาณได้ตามเป้าหมาย", "20", "pass_fail", {"condition": "เบิกจ่ายได้ไม่น้อยกว่าร้อยละ 96"}),
+    (
+        4,
+        "ระดับคุณภาพของการบริหารความเสี่ยง",
+        "20",
+        "qualitative",
+        {
+            "levels": [
+                "มีแผนบริหารความเสี่ยง",
+                "ดำเนินการตามแผน",
+                "ติดตามผลครบถ้วน",
+                "ประเมินผลและทบทวน",
+                "เป็นแบบอย่างที่ดี",
+            ]
+        },
+    ),
+]
+
+
+def seed_agreements(year, units, people):
+    """The FY2552 framework shape (DOMAIN §4) and drafts for สผ. and its bureaus, one filled in."""
+    from kpi_agreements.agreements import services as agreement_services
+    from kpi_agreements.agreements.models import KPI, Agreement, Dimension
+
+    if not year.dimensions.exists():
+        for order, name, en, weight in [
+            (1, "มิติด้านประสิทธิผล", "Effectiveness", 45),
+            (2, "มิติด้านคุณภาพการให้บริการ", "Quality of service", 15),
+            (3, "มิติด้านประสิทธิภาพ", "Efficiency", 20),
+            (4, "มิติด้านการพัฒนาองค์กร", "Organisational development", 20),
+        ]:
+            Dimension.objects.create(fiscal_year=year, order=order, name_th=name, name_en=en, weight=weight)
+    scope = [units[a] for a in ("สผ.", "สบก.", "กตป.", "สวผ.")]
+    agreement_services.agreements_create(fiscal_year=year, units=scope)
+    agreement = Agreement.objects.get(fiscal_year=year, unit=units["สบก."])
+    if agreement.kpis.exists():
+        return
+    dimensions = {d.order: d for d in year.dimensions.all()}
+    agreement_services.agreement_update(
+        agreement=agreement,
+        vision="องค์กรหลักด้านการบริหารจัดการที่มีประสิทธิภาพ",
+        mission="สนับสนุนการบริหารงานของสำนักงานให้บรรลุเป้าหมาย",
+    )
+    for position, (order, name, weight, method, criteria) in enumerate(DEMO_KPIS, start=1):
+        KPI.objects.create(
+            agreement=agreement,
+            dimension=dimensions[order],
+            name=name,
+            weight=weight,
+            method=method,
+            criteria=criteria,
+            supervisor=people["supervisor"],
+            collector=people["collector"],
+            order=position,
+            **TEMPLATE,
+        )

@@ -142,3 +142,29 @@ def page(browser, live_server):
     page.set_default_timeout(15000)
     yield page
     context.close()
+
+
+@pytest.fixture
+def dims(org):
+    """The FY2552 framework shape of DOMAIN §4: four dimensions weighing 45/15/20/20."""
+    from decimal import Decimal
+
+    from kpi_agreements.agreements.models import Dimension
+
+    spec = [(1, "ประสิทธิผล", 45), (2, "คุณภาพการให้บริการ", 15), (3, "ประสิทธิภาพ", 20), (4, "การพัฒนาองค์กร", 20)]
+    return [
+        Dimension.objects.create(fiscal_year=org.year, order=o, name_th=n, weight=Decimal(w))
+        for o, n, w in spec
+    ]
+
+
+@pytest.fixture
+def agreement(org, dims):
+    """A draft for bureau A, whose head pledges to the department's head."""
+    from kpi_agreements.agreements import services as agreement_services
+    from kpi_agreements.organisation.models import Unit
+
+    Unit.objects.filter(pk=org.bureau_a.pk).update(head=org.head_a)
+    Unit.objects.filter(pk=org.dept.pk).update(head=org.executive)
+    org.bureau_a.refresh_from_db()
+    return agreement_services.agreements_create(fiscal_year=org.year, units=[org.bureau_a])[0]

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from kpi_agreements.agreements import services
 from kpi_agreements.agreements.models import KPI, Agreement
-from tests.agreements_fixtures import COMPLETE, QUANT, add_kpi, agreement, dims  # noqa: F401
+from tests.factories import COMPLETE, add_kpi
 
 CRITERIA_POST = {
     "quantitative": {

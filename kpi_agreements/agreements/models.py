@@ -25,8 +25,8 @@ class Direction(models.TextChoices):
     LOWER = "lower", _("Lower is better")
 
 
-def weight_field(verbose_name=_("weight")):
-    return models.DecimalField(verbose_name, max_digits=7, decimal_places=4, default=Decimal(0))
+def weight_field():
+    return models.DecimalField(_("weight"), max_digits=7, decimal_places=4, default=Decimal(0))
 
 
 class TemplateFields(models.Model):
@@ -92,7 +92,8 @@ class Dimension(models.Model):
 
 
 class MandatoryKPI(TemplateFields):
-    """A KPI the framework requires of every agreement of the listed unit types, with its standard template."""
+    """A KPI the framework requires of every agreement of the listed unit types, with its standard
+    template."""
 
     fiscal_year = models.ForeignKey(FiscalYear, on_delete=models.CASCADE, related_name="mandatory_kpis")
     dimension = models.ForeignKey(Dimension, on_delete=models.PROTECT, related_name="mandatory_kpis")

@@ -114,7 +114,7 @@ def first_kpi(agreement):
     return agreement.kpis.get(name="ร้อยละของผู้รับบริการที่พึงพอใจ")
 
 
-# --- download -----------------------------------------------------------------------------------------------
+# --- download ---------------------------------------------------------------------------------------------
 
 
 def test_the_workbook_lists_every_kpi_in_reading_order_with_thai_headers(setup, org, client_for):
@@ -155,7 +155,7 @@ def test_the_blank_template_has_headers_and_validations_only(setup, org, client_
     assert wb["รายการ"]["A2"].value == "มิติด้านประสิทธิผล"
 
 
-# --- round trip -----------------------------------------------------------------------------------------------
+# --- round trip -------------------------------------------------------------------------------------------
 
 
 def test_an_edited_workbook_updates_the_kpis_and_records_history(setup, org, client_for):
@@ -386,7 +386,7 @@ def test_an_agreement_that_is_not_a_draft_is_not_changed(setup, org):
     assert snapshot() == before
 
 
-# --- who may -------------------------------------------------------------------------------------------------
+# --- who may ----------------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("persona", ["head_b", "outsider"])
@@ -416,7 +416,7 @@ def test_anonymous_users_are_sent_to_log_in(setup, client):
     assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
 
 
-# --- the year's KPIs ------------------------------------------------------------------------------------------
+# --- the year's KPIs --------------------------------------------------------------------------------------
 
 
 def _year_export(client, year):
@@ -429,7 +429,8 @@ def _year_export(client, year):
 
 def _more_agreements(org, count):
     dimensions = list(org.year.dimensions.all())
-    for i in range(count):
+    start = Agreement.objects.count()
+    for i in range(start, start + count):
         unit = org_services.unit_create(
             parent=org.dept, name_th=f"สำนักที่ {i}", abbreviation=f"ส{i}.", unit_type=org.bureau_a.unit_type
         )

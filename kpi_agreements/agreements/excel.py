@@ -395,7 +395,6 @@ def agreement_workbook(agreement: Agreement, blank: bool = False) -> Workbook:
     _write_rows(ws, columns, (_kpi_row(kpi, columns, numbers) for kpi in kpis))
     ws.freeze_panes = "C2"
 
-    criteria_sheets = {}
     for method, (name, criteria_columns) in CRITERIA_SHEETS.items():
         sheet = wb.create_sheet(name)
         _write_header(sheet, criteria_columns)
@@ -405,7 +404,6 @@ def agreement_workbook(agreement: Agreement, blank: bool = False) -> Workbook:
             (row for kpi in kpis if kpi.method == method for row in _criteria_rows(kpi)),
         )
         sheet.freeze_panes = "B2"
-        criteria_sheets[method] = sheet
 
     formulas = _lists_sheet(wb, dimensions)
     for key in ("dimension", "method", "direction"):
@@ -461,7 +459,11 @@ def year_workbook(fiscal_year, agreements_qs) -> Workbook:
         KPI.objects.filter(agreement__in=agreements_qs.filter(fiscal_year=fiscal_year).values("pk"))
         .select_related("agreement__unit", "dimension", "mandatory", "supervisor", "collector")
         .only(
-            *KPI.TEMPLATE_FIELDS,
+            "name",
+            "unit_of_measure",
+            "method",
+            "direction",
+            "criteria",
             "agreement_id",
             "parent_id",
             "order",

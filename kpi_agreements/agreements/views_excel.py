@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
@@ -52,11 +52,7 @@ class UploadForm(forms.Form):
 
 
 def _agreement_url(pk: int) -> str:
-    # The agreement editor is another part of issue 4; until its URL exists, its path is known.
-    try:
-        return reverse("agreement_detail", args=[pk])
-    except NoReverseMatch:
-        return f"/agreements/{pk}/"
+    return reverse("agreement_detail", args=[pk])
 
 
 def _xlsx_response(wb, filename: str) -> FileResponse:

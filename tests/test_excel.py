@@ -55,12 +55,13 @@ def make_agreement(unit, year, dimensions, people=(None, None)):
             **extra,
         )
 
+    # The editor states the direction in the criteria too; the workbook must keep it.
     add(
         d1,
         "ร้อยละของผู้รับบริการที่พึงพอใจ",
         "10",
         "quantitative",
-        QUANT,
+        dict(QUANT, direction="higher"),
         unit_of_measure="ร้อยละ",
         baseline=[{"year": year.be_year - 2, "value": "75.5"}, {"year": year.be_year - 1, "value": "80"}],
     )
@@ -176,7 +177,7 @@ def test_an_edited_workbook_updates_the_kpis_and_records_history(setup, org, cli
     kpi.refresh_from_db()
     assert kpi.name == "ร้อยละความพึงพอใจของผู้รับบริการ"
     assert kpi.weight == Decimal("12.5000") and str(kpi.weight) == "12.5000"
-    assert kpi.criteria == {"thresholds": ["60", "70", "80", "90", "110"]}
+    assert kpi.criteria == {"thresholds": ["60", "70", "80", "90", "110"], "direction": "higher"}
     assert kpi.baseline == [{"year": 2568, "value": "75.5"}, {"year": 2569, "value": "82.25"}]
     latest = kpi.history.first()
     assert latest.history_user == org.head_a and latest.history_change_reason
@@ -217,6 +218,40 @@ def test_the_import_function_applies_a_file_and_counts_what_changed(setup, org):
     report = excel.import_workbook(setup, io.BytesIO(to_bytes(wb)), org.head_a)
     assert report.ok and (report.created, report.updated, report.unchanged) == (0, 1, 5)
     assert setup.kpis.get(method="pass_fail").criteria == {"condition": "ส่งรายงานภายใน 15 ก.ย."}
+
+
+def test_steps_and_measures_are_grouped_by_kpi_and_level(setup, org):
+    wb = excel.agreement_workbook(setup)
+    wb["เกณฑ์ขั้นตอน"].append(["3", 2, "อนุมัติแผน"])  # far below the KPI's other steps
+    wb["เกณฑ์หลายตัวชี้วัดย่อย"].append(["2", "ความถูกต้อง", 1.5, 1, 2, 3, 4, 5])
+    report = excel.import_workbook(setup, io.BytesIO(to_bytes(wb)), org.head_a)
+    assert report.ok, report.errors
+    milestone = setup.kpis.get(method="milestone")
+    assert milestone.criteria["levels"][1] == ["จัดทำแผน", "เสนอแผน", "อนุมัติแผน"]
+    multi = setup.kpis.get(method="multi_quantitative")
+    assert multi.criteria["measures"][2] == {
+        "name": "ความถูกต้อง",
+        "weight": "1.5",
+        "thresholds": ["1", "2", "3", "4", "5"],
+    }
+
+
+def test_a_milestone_level_without_steps_is_refused_on_the_kpis_rows(setup, org):
+    wb = excel.agreement_workbook(setup)
+    ws = wb["เกณฑ์ขั้นตอน"]
+    ws.delete_rows(7)  # the only step of level 5
+    report = excel.import_workbook(setup, io.BytesIO(to_bytes(wb)), org.head_a)
+    expected = scoring_message(ScoringError("milestone_level_empty", "levels[4]", level=5))
+    assert [(e.sheet, e.row, e.column, e.message) for e in report.errors] == [("เกณฑ์ขั้นตอน", 2, "B", expected)]
+
+
+def test_text_that_looks_like_a_formula_is_written_as_text(setup, org):
+    kpi = first_kpi(setup)
+    KPI.objects.filter(pk=kpi.pk).update(formula="=ก/ข×100")
+    wb = openpyxl.load_workbook(io.BytesIO(to_bytes(excel.agreement_workbook(setup))))
+    ws = wb["ตัวชี้วัด"]
+    cell = ws.cell(row_of(ws, kpi), col(ws, "สูตรการคำนวณ"))
+    assert (cell.value, cell.data_type) == ("=ก/ข×100", "s")
 
 
 # --- refusals: nothing changes ----------------------------------------------------------------------------

@@ -47,6 +47,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from types import SimpleNamespace
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -255,19 +256,15 @@ def _write_header(ws, columns: list[Column], notes: dict | None = None) -> None:
 
 
 def _write_rows(ws, columns: list[Column], rows) -> None:
-    formats = [
-        (i, TEXT_FORMAT if c.kind == "key" else None, c.kind == "long")
-        for i, c in enumerate(columns, start=1)
-    ]
-    for values in rows:
-        ws.append(values)
-        r = ws.max_row
-        for i, number_format, wrap in formats:
-            cell = ws.cell(row=r, column=i)
-            if cell.value is None:
+    kinds = [(i, c.kind == "key", c.kind == "long") for i, c in enumerate(columns, start=1)]
+    # Cells are written one by one with a running row number: ws.max_row scans every cell (quadratic).
+    for r, values in enumerate(rows, start=2):
+        for (i, key, wrap), value in zip(kinds, values, strict=False):
+            if value is None:
                 continue
-            if number_format:
-                cell.number_format = number_format
+            cell = ws.cell(row=r, column=i, value=value)
+            if key:
+                cell.number_format = TEXT_FORMAT
             if wrap:
                 cell.alignment = WRAP
             _guard_text(cell)
@@ -441,8 +438,41 @@ def _year_cells(ws, values: list) -> list:
     return out
 
 
+_PERSON_FIELDS = ("username", "title", "first_name", "last_name")
+_YEAR_FIELDS = (
+    "pk", "agreement_id", "parent_id", "order", "dimension_id", "dimension__order", "dimension__name_th",
+    "agreement__unit__abbreviation", "agreement__unit__name_th", "name", "weight", "unit_of_measure",
+    "method", "direction", "criteria", "mandatory__code",
+    *(f"{who}__{f}" for who in ("supervisor", "collector") for f in ("id", *_PERSON_FIELDS)),
+)  # fmt: skip
+
+
+class _YearKpi:
+    """One KPI of the year export: its database row, and what ``services.outline`` reads and sets."""
+
+    __slots__ = (
+        "row",
+        "pk",
+        "parent_id",
+        "order",
+        "dimension_id",
+        "dimension",
+        "number",
+        "depth",
+        "child_list",
+    )
+
+    def __init__(self, row, dimension):
+        self.row, self.pk, self.parent_id, self.order = row, row.pk, row.parent_id, row.order
+        self.dimension_id, self.dimension = row.dimension_id, dimension
+
+
 def year_workbook(fiscal_year, agreements_qs) -> Workbook:
-    """Every KPI of the given agreements of one year in one sheet, for analysis; one query at any size."""
+    """Every KPI of the given agreements of one year in one sheet, for analysis; one query at any size.
+
+    Rows are read as tuples, not model instances: building 50,000 KPIs with five related objects each would
+    take most of the time of the export.
+    """
     wb = _new_workbook(write_only=True)
     ws = wb.create_sheet(SHEET_YEAR.format(year=fiscal_year.be_year))
     ws.freeze_panes = "A2"
@@ -455,75 +485,63 @@ def year_workbook(fiscal_year, agreements_qs) -> Workbook:
         header.append(cell)
     ws.append(header)
 
-    kpis = (
+    rows = (
         KPI.objects.filter(agreement__in=agreements_qs.filter(fiscal_year=fiscal_year).values("pk"))
-        .select_related("agreement__unit", "dimension", "mandatory", "supervisor", "collector")
-        .only(
-            "name",
-            "unit_of_measure",
-            "method",
-            "direction",
-            "criteria",
-            "agreement_id",
-            "parent_id",
-            "order",
-            "weight",
-            "dimension_id",
-            "agreement__unit__abbreviation",
-            "agreement__unit__name_th",
-            "agreement__unit__path",
-            "dimension__name_th",
-            "dimension__order",
-            "mandatory__code",
-            *[
-                f"{who}__{f}"
-                for who in ("supervisor", "collector")
-                for f in ("username", "title", "first_name", "last_name")
-            ],
-        )
         .order_by("agreement__unit__path", "agreement_id", "pk")
+        .values_list(*_YEAR_FIELDS, named=True)
     )
-    group: list[KPI] = []
-    rows = 0
-    for kpi in kpis.iterator(chunk_size=2000):
-        if group and kpi.agreement_id != group[0].agreement_id:
-            rows += _write_year_group(ws, group)
+    dimensions: dict[int, SimpleNamespace] = {}
+    people: dict[int, str] = {}
+    group: list[_YearKpi] = []
+    written = 0
+    for row in rows.iterator(chunk_size=2000):
+        if group and row.agreement_id != group[0].row.agreement_id:
+            written += _write_year_group(ws, group, people)
             group = []
-        group.append(kpi)
+        dimension = dimensions.get(row.dimension_id)
+        if dimension is None:
+            dimension = dimensions[row.dimension_id] = SimpleNamespace(order=row.dimension__order)
+        group.append(_YearKpi(row, dimension))
     if group:
-        rows += _write_year_group(ws, group)
-    ws.auto_filter.ref = f"A1:{get_column_letter(len(YEAR_COLUMNS))}{rows + 1}"
+        written += _write_year_group(ws, group, people)
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(YEAR_COLUMNS))}{written + 1}"
     return wb
 
 
-def _write_year_group(ws, kpis: list[KPI]) -> int:
-    rows = services.outline(kpis)
-    for kpi in rows:
-        unit = kpi.agreement.unit
-        criteria = kpi.criteria if isinstance(kpi.criteria, dict) else {}
-        thresholds = _padded(criteria.get("thresholds")) if kpi.method == "quantitative" else [None] * 5
-        ws.append(
-            _year_cells(
-                ws,
-                [
-                    unit.abbreviation,
-                    unit.name_th,
-                    kpi.pk,
-                    kpi.number,
-                    kpi.dimension.name_th,
-                    kpi.name,
-                    kpi.weight,
-                    kpi.unit_of_measure or None,
-                    METHOD_LABELS_TH.get(kpi.method, kpi.method),
-                    DIRECTION_LABELS_TH.get(kpi.direction, kpi.direction),
-                    *thresholds,
-                    kpi.mandatory.code if kpi.mandatory else None,
-                    kpi.supervisor.display_name if kpi.supervisor else None,
-                    kpi.collector.display_name if kpi.collector else None,
-                ],
-            )
-        )
-    return len(rows)
+def _person(row, who: str, people: dict[int, str]) -> str | None:
+    pk = getattr(row, f"{who}__id")
+    if pk is None:
+        return None
+    if pk not in people:  # Person.display_name stays the one definition of a person's name
+        people[pk] = Person(**{f: getattr(row, f"{who}__{f}") for f in _PERSON_FIELDS}).display_name
+    return people[pk]
+
+
+def _write_year_group(ws, kpis: list[_YearKpi], people: dict[int, str]) -> int:
+    """One agreement's KPIs in reading order."""
+    ordered = services.outline(kpis)
+    for kpi in ordered:
+        row = kpi.row
+        criteria = row.criteria if isinstance(row.criteria, dict) else {}
+        thresholds = _padded(criteria.get("thresholds")) if row.method == "quantitative" else [None] * 5
+        values = [
+            row.agreement__unit__abbreviation,
+            row.agreement__unit__name_th,
+            row.pk,
+            kpi.number,
+            row.dimension__name_th,
+            row.name,
+            row.weight,
+            row.unit_of_measure or None,
+            METHOD_LABELS_TH.get(row.method, row.method),
+            DIRECTION_LABELS_TH.get(row.direction, row.direction),
+            *thresholds,
+            row.mandatory__code,
+            _person(row, "supervisor", people),
+            _person(row, "collector", people),
+        ]
+        ws.append(_year_cells(ws, values))
+    return len(ordered)
 
 
 def workbook_bytes(wb: Workbook) -> bytes:
@@ -562,6 +580,14 @@ class _Bad(Exception):
 
 
 def _to_decimal(value) -> Decimal | None:
+    number = _read_decimal(value)
+    # "1e999999" is a valid decimal with a million digits; no KPI figure comes near 10^12.
+    if number is not None and number and not -12 <= number.adjusted() <= 12:
+        raise _Bad(_("“%(value)s” is not a usable number.") % {"value": value})
+    return number
+
+
+def _read_decimal(value) -> Decimal | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, bool) or isinstance(value, datetime | date | time):
@@ -617,11 +643,6 @@ class CellError:
     column: str  # the column letter; "" for the whole row or file
     header: str
     message: str
-
-    @property
-    def where(self) -> str:
-        parts = [self.sheet, str(self.row or ""), self.column]
-        return "!".join(p for p in parts if p)
 
 
 @dataclass
@@ -1124,18 +1145,21 @@ def _check_criteria(parsed: _Parsed, plans: dict[str, _Plan]) -> None:
                 by_kpi[(method, number)].append(row)
     for (method, number), rows in by_kpi.items():
         criteria = _criteria_from_rows(method, rows)
-        plan = plans.get(number)
-        if criteria is None or plan is None:
+        if criteria is None:
             continue
+        direction = items[number].direction
         checked = dict(criteria)
-        if method == "quantitative" and plan.item.direction:
-            checked["direction"] = plan.item.direction  # thresholds typed the wrong way round are caught
+        if method == "quantitative" and direction:
+            checked["direction"] = direction  # thresholds typed the wrong way round are caught
         try:
             scoring.validate_criteria(method, checked)
         except scoring.ScoringError as exc:
             _point_error(method, rows, exc)
             continue
-        if method == "quantitative" and not plan.item.direction:
+        plan = plans.get(number)
+        if plan is None:
+            continue  # the KPI's own row is wrong (reported); its criteria were still checked
+        if method == "quantitative" and not direction:
             first, last = Decimal(criteria["thresholds"][0]), Decimal(criteria["thresholds"][-1])
             plan.direction = "higher" if first < last else "lower"
         plan.criteria = criteria

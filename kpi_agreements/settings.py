@@ -78,6 +78,8 @@ INSTALLED_APPS = [
     "kpi_agreements.organisation",
     "kpi_agreements.fiscal",
     "kpi_agreements.agreements",
+    "kpi_agreements.documents",
+    "kpi_agreements.workflow",
 ]
 
 MIDDLEWARE = [

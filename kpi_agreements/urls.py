@@ -33,6 +33,7 @@ urlpatterns = [
     path("", include("kpi_agreements.agreements.urls")),
     path("", include("kpi_agreements.agreements.urls_framework")),
     path("", include("kpi_agreements.agreements.urls_excel")),
+    path("", include("kpi_agreements.documents.urls")),
     # Organisation
     path("units/", org.unit_tree, name="unit_tree"),
     path("units/new/", org.unit_create, name="unit_create"),

@@ -10,18 +10,32 @@ from tests.test_browser_foundation import log_in
 DIMENSIONS = [("ประสิทธิผล", "45"), ("คุณภาพการให้บริการ", "15"), ("ประสิทธิภาพ", "20"), ("การพัฒนาองค์กร", "20")]
 
 CRITERIA = {
-    "quantitative": {"criteria-q_t1": "60", "criteria-q_t2": "70", "criteria-q_t3": "80", "criteria-q_t4": "90",
-                     "criteria-q_t5": "100"},
-    "multi_quantitative": {"criteria-m0_name": "ก", "criteria-m0_weight": "50", "criteria-m1_name": "ข",
-                           "criteria-m1_weight": "50",
-                           **{f"criteria-m{i}_t{k}": str(k * 10) for i in (0, 1) for k in range(1, 6)}},
+    "quantitative": {
+        "criteria-q_t1": "60",
+        "criteria-q_t2": "70",
+        "criteria-q_t3": "80",
+        "criteria-q_t4": "90",
+        "criteria-q_t5": "100",
+    },
+    "multi_quantitative": {
+        "criteria-m0_name": "ก",
+        "criteria-m0_weight": "50",
+        "criteria-m1_name": "ข",
+        "criteria-m1_weight": "50",
+        **{f"criteria-m{i}_t{k}": str(k * 10) for i in (0, 1) for k in range(1, 6)},
+    },
     "milestone": {f"criteria-ms_level{k}": f"ขั้นที่ {k}" for k in range(1, 6)},
     "pass_fail": {"criteria-pf_condition": "เปิดใช้ระบบภายในปีงบประมาณ"},
     "qualitative": {f"criteria-ql_level{k}": f"คุณภาพระดับ {k}" for k in range(1, 6)},
 }
 # One KPI per method; the weights fill the four dimensions exactly.
-KPIS = [("quantitative", 0, "25"), ("multi_quantitative", 0, "20"), ("milestone", 1, "15"), ("pass_fail", 2, "20"),
-        ("qualitative", 3, "20")]
+KPIS = [
+    ("quantitative", 0, "25"),
+    ("multi_quantitative", 0, "20"),
+    ("milestone", 1, "15"),
+    ("pass_fail", 2, "20"),
+    ("qualitative", 3, "20"),
+]
 
 
 def fill_dimensions(page, rows):
@@ -54,7 +68,8 @@ def test_planning_officer_sets_up_the_year_and_drafts_a_kpi_of_each_method(org, 
     agreement = Agreement.objects.get(unit=org.bureau_a, fiscal_year=org.year)
     page.goto(f"/agreements/{agreement.pk}/")
     assert "ไม่ครบ 100" in page.inner_text("[data-testid=problems]") or "not 100" in page.inner_text(
-        "[data-testid=problems]")
+        "[data-testid=problems]"
+    )
 
     dimension_links = page.locator("#outline a[href*='?dimension=']")
     for method, dim_index, weight in KPIS:
@@ -81,11 +96,14 @@ def test_planning_officer_sets_up_the_year_and_drafts_a_kpi_of_each_method(org, 
         page.click("#kpi-form button[type=submit]")
         page.wait_for_selector("h1:has-text('ตัวชี้วัดแบบ')")
 
-    assert sorted(KPI.objects.filter(agreement=agreement).values_list("method", flat=True)) == sorted(CRITERIA)
+    assert sorted(KPI.objects.filter(agreement=agreement).values_list("method", flat=True)) == sorted(
+        CRITERIA
+    )
     page.goto(f"/agreements/{agreement.pk}/")
     page.wait_for_selector("[data-testid=overall-total]:has-text('100')")
     assert "ครบถ้วน" in page.inner_text("[data-testid=problems]") or "Complete" in page.inner_text(
-        "[data-testid=problems]")
+        "[data-testid=problems]"
+    )
     # A weight changed in place: the totals turn wrong without a reload.
     page.evaluate("window.notReloaded = true")
     page.fill("[data-testid='weight-1']", "30")

@@ -19,7 +19,7 @@ def log_in(page, username, password):
 def test_administrator_creates_a_unit_invites_a_person_who_then_sees_only_their_part(org, page, live_server):
     log_in(page, "admin", PASSWORD)
     page.click("nav >> text=หน่วยงาน")
-    page.click("text=สร้างหน่วยงาน")
+    page.click("main >> text=สร้างหน่วยงาน")
     page.select_option("select[name=parent]", str(org.bureau_a.pk))
     page.fill("input[name=name_th]", "กลุ่มงานติดตามผล")
     page.fill("input[name=name_en]", "Monitoring Group")
@@ -29,7 +29,7 @@ def test_administrator_creates_a_unit_invites_a_person_who_then_sees_only_their_
     page.wait_for_selector("h1:has-text('กลุ่มงานติดตามผล')")
 
     page.click("nav >> text=บุคลากร")
-    page.click("text=เพิ่มบุคลากร")
+    page.click("main >> text=เพิ่มบุคลากร")
     page.fill("input[name=title]", "นางสาว")
     page.fill("input[name=first_name]", "สุดา")
     page.fill("input[name=last_name]", "ตั้งใจ")

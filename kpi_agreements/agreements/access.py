@@ -5,7 +5,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from kpi_agreements.organisation.access import MANAGERS, scope_of
-from kpi_agreements.organisation.models import Role
+from kpi_agreements.organisation.models import Committee, Role
 
 from .models import KPI, Agreement
 
@@ -22,11 +22,21 @@ def agreements_visible_to(user) -> QuerySet[Agreement]:
     return Agreement.objects.filter(scope.unit_q(prefix="unit__") | Q(pk__in=named) | committee).distinct()
 
 
-def can_edit_agreement(user, agreement: Agreement) -> bool:
-    """Planning staff in scope and the unit's head edit while the agreement is a draft."""
-    if not agreement.is_editable:
-        return False
+def can_edit_content(user, agreement: Agreement) -> bool:
+    """Planning staff in scope and the unit's head are the agreement's editors (whatever its state)."""
     return scope_of(user).covers(agreement.unit, *EDITORS) or agreement.unit.head_id == user.pk
+
+
+def can_edit_agreement(user, agreement: Agreement) -> bool:
+    """Editors change the content while the agreement is a draft or sent back for revision."""
+    return agreement.is_editable and can_edit_content(user, agreement)
+
+
+def sits_on_committee_for(user, agreement: Agreement) -> bool:
+    """A member of a committee of the agreement's year that covers its unit."""
+    return Committee.objects.filter(
+        fiscal_year_id=agreement.fiscal_year_id, units_covered=agreement.unit_id, members__person=user.pk
+    ).exists()
 
 
 def can_edit_template(user, kpi: KPI) -> bool:

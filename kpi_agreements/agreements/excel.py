@@ -37,7 +37,14 @@ draft may be incomplete; submission checks it).
 
 The upload (``import_workbook``) checks every sheet, row and cell first and lists every problem with its
 sheet, row and column; only a file without a single problem is applied, in one transaction. KPIs of the
-agreement that are not in the file are left as they are (delete KPIs in the editor).
+agreement that are not in the file are left as they are (delete KPIs in the editor). Refused: anything but an
+xlsx, more than MAX_UPLOAD_BYTES, a missing sheet or header, more than MAX_ROWS data rows on a sheet,
+formulas (and text starting with "="), error values, text in number cells, unknown dimensions, methods,
+directions or usernames, codes of KPIs of other agreements, criteria the scoring engine rejects. Columns to
+the right of a sheet's table are ignored. Unchanged KPIs are not saved: an unchanged file writes no history.
+
+``year_workbook`` puts every KPI of a year's agreements in one sheet (unit, number, dimension, name, weight,
+method, direction, thresholds t1..t5 of quantitative KPIs, mandatory code, supervisor, collector), one query.
 """
 
 import io
@@ -1290,7 +1297,7 @@ def _apply(agreement: Agreement, plans: list[_Plan], user, report: ImportReport)
         kpi._history_user = user
         kpi.save()
         saved[item.number] = kpi
-    services._sync_parent_weights(agreement)
+    services.sync_parent_weights(agreement)
 
 
 def _equal(old, new) -> bool:

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from simple_history.models import HistoricalRecords
 
 from kpi_agreements.fiscal.models import FiscalYear
@@ -175,9 +176,39 @@ class SigningRule(models.Model):
         return str(self.unit_type)
 
 
-class Agreement(models.Model):
+def _may_edit(agreement, user) -> bool:
+    from .access import can_edit_content
+
+    return can_edit_content(user, agreement)
+
+
+def _sits_on_committee(agreement, user) -> bool:
+    from .access import sits_on_committee_for
+
+    return sits_on_committee_for(user, agreement)
+
+
+def _complete(agreement) -> bool:
+    from .services import submission_problems
+
+    return not submission_problems(agreement)
+
+
+def _all_signed(agreement) -> bool:
+    return not agreement.parties.filter(signed_at__isnull=True).exists()
+
+
+class Agreement(ConcurrentTransitionMixin, models.Model):
+    """The agreement's life is one state machine (docs/workflow.md): every move is a declared transition."""
+
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
+        SUBMITTED = "submitted", _("With the committee")
+        REVISION = "revision", _("Revision requested")
+        APPROVED = "approved", _("Approved, awaiting signatures")
+        SIGNED = "signed", _("Signed")
+
+    EDITABLE = (Status.DRAFT, Status.REVISION)
 
     unit = models.ForeignKey(
         Unit, on_delete=models.PROTECT, related_name="agreements", verbose_name=_("unit")
@@ -185,9 +216,21 @@ class Agreement(models.Model):
     fiscal_year = models.ForeignKey(
         FiscalYear, on_delete=models.PROTECT, related_name="agreements", verbose_name=_("fiscal year")
     )
-    status = models.CharField(_("status"), max_length=30, choices=Status.choices, default=Status.DRAFT)
+    status = FSMField(
+        _("status"), max_length=30, choices=Status.choices, default=Status.DRAFT, protected=True
+    )
+    # Raised by each approved change request (§9); version 1 is the agreement as first signed.
+    version = models.PositiveIntegerField(_("version"), default=1)
     copied_from = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    approval_resolution = models.ForeignKey(
+        "organisation.Resolution",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("approving resolution"),
     )
     # Part 2, the action plan (แผนปฏิบัติราชการ).
     vision = models.TextField(_("vision"), blank=True)
@@ -210,7 +253,34 @@ class Agreement(models.Model):
 
     @property
     def is_editable(self) -> bool:
-        return self.status == self.Status.DRAFT
+        return self.status in self.EDITABLE
+
+    @property
+    def is_locked(self) -> bool:
+        return self.status == self.Status.SIGNED
+
+    # Transitions: no side effects here (services record the row and queue e-mail and PDFs after commit).
+    @transition(
+        field=status,
+        source=[Status.DRAFT, Status.REVISION],
+        target=Status.SUBMITTED,
+        permission=_may_edit,
+        conditions=[_complete],
+    )
+    def submit(self):
+        pass
+
+    @transition(field=status, source=Status.SUBMITTED, target=Status.REVISION, permission=_sits_on_committee)
+    def request_revision(self):
+        pass
+
+    @transition(field=status, source=Status.SUBMITTED, target=Status.APPROVED, permission=_sits_on_committee)
+    def approve(self):
+        pass
+
+    @transition(field=status, source=Status.APPROVED, target=Status.SIGNED, conditions=[_all_signed])
+    def lock(self):
+        pass
 
 
 class Party(models.Model):
@@ -231,6 +301,10 @@ class Party(models.Model):
     )
     position = models.CharField(_("position"), max_length=255, blank=True)
     order = models.PositiveSmallIntegerField(default=0)
+    # The signature as given (§5): name and position as they stood when signing, and when.
+    signed_at = models.DateTimeField(_("signed at"), null=True, blank=True)
+    signed_name = models.CharField(_("name signed"), max_length=255, blank=True)
+    signed_position = models.CharField(_("position signed"), max_length=255, blank=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -302,3 +376,203 @@ class KPI(TemplateFields):
     @property
     def is_mandatory(self) -> bool:
         return self.mandatory_id is not None
+
+
+class KPIComment(models.Model):
+    """A committee member's remark on one KPI during negotiation (003_ slide 4)."""
+
+    kpi = models.ForeignKey(KPI, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField(_("comment"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("comment")
+        verbose_name_plural = _("comments")
+
+    def __str__(self):
+        return self.text[:60]
+
+
+class Proposal(models.Model):
+    """A committee member's proposed weight or criteria for a KPI, which the unit accepts or rejects."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Awaiting the unit")
+        ACCEPTED = "accepted", _("Accepted")
+        REJECTED = "rejected", _("Rejected")
+
+    kpi = models.ForeignKey(KPI, on_delete=models.CASCADE, related_name="proposals")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    weight = models.DecimalField(_("proposed weight"), max_digits=7, decimal_places=4, null=True, blank=True)
+    method = models.CharField(_("scoring method"), max_length=30, choices=METHOD_CHOICES, blank=True)
+    direction = models.CharField(_("direction"), max_length=10, choices=Direction.choices, blank=True)
+    criteria = models.JSONField(_("proposed criteria"), null=True, blank=True, encoder=DjangoJSONEncoder)
+    note = models.TextField(_("reason"), blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("proposal")
+        verbose_name_plural = _("proposals")
+
+    def __str__(self):
+        return f"{self.kpi}: {self.get_status_display()}"
+
+
+ROUND_CHOICES = [(6, _("6-month round")), (9, _("9-month round")), (12, _("12-month round"))]
+
+
+def _may_open_change(change, user) -> bool:
+    from .access import can_edit_content
+
+    return can_edit_content(user, change.agreement)
+
+
+def _committee_decides(change, user) -> bool:
+    from .access import sits_on_committee_for
+
+    return sits_on_committee_for(user, change.agreement)
+
+
+class ChangeRequest(ConcurrentTransitionMixin, models.Model):
+    """A request to change a signed agreement's KPIs in one of the year's two windows (DOMAIN §9)."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SUBMITTED = "submitted", _("With the committee")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+
+    class Grounds(models.TextChoices):
+        POLICY = "policy", _("A change of government policy")
+        EXTERNAL = "external", _("Affected by external factors")
+        COMMITTEE = "committee", _("The negotiation committee asked for a review")
+        OTHER = "other", _("Other")
+
+    agreement = models.ForeignKey(Agreement, on_delete=models.PROTECT, related_name="change_requests")
+    status = FSMField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.DRAFT, protected=True
+    )
+    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    window = models.CharField(_("window"), max_length=30)
+    grounds = models.CharField(_("grounds"), max_length=20, choices=Grounds.choices)
+    grounds_other = models.CharField(_("other grounds"), max_length=255, blank=True)
+    justification = models.TextField(_("justification"))
+    effective_round = models.PositiveSmallIntegerField(_("takes effect from"), choices=ROUND_CHOICES)
+    resolution = models.ForeignKey(
+        "organisation.Resolution",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("resolution"),
+    )
+    version_before = models.PositiveIntegerField(null=True, blank=True)
+    version_after = models.PositiveIntegerField(null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("change request")
+        verbose_name_plural = _("change requests")
+
+    def __str__(self):
+        return _("Change request %(n)s of %(a)s") % {"n": self.pk, "a": self.agreement}
+
+    @transition(field=status, source=Status.DRAFT, target=Status.SUBMITTED, permission=_may_open_change)
+    def submit(self):
+        pass
+
+    @transition(field=status, source=Status.SUBMITTED, target=Status.APPROVED, permission=_committee_decides)
+    def approve(self):
+        pass
+
+    @transition(field=status, source=Status.SUBMITTED, target=Status.REJECTED, permission=_committee_decides)
+    def reject(self):
+        pass
+
+
+class ChangeItem(models.Model):
+    """One proposed change: edit a KPI, cancel it, or add a new one."""
+
+    class Kind(models.TextChoices):
+        EDIT = "edit", _("Change a KPI")
+        CANCEL = "cancel", _("Cancel a KPI")
+        ADD = "add", _("Add a KPI")
+
+    change_request = models.ForeignKey(ChangeRequest, on_delete=models.CASCADE, related_name="items")
+    kind = models.CharField(_("change"), max_length=10, choices=Kind.choices)
+    kpi = models.ForeignKey(
+        KPI, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("KPI")
+    )
+    dimension = models.ForeignKey(
+        Dimension,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("dimension"),
+    )
+    name = models.CharField(_("KPI name"), max_length=500, blank=True)
+    description = models.TextField(_("description and definitions"), blank=True)
+    weight = models.DecimalField(_("weight"), max_digits=7, decimal_places=4, null=True, blank=True)
+    method = models.CharField(_("scoring method"), max_length=30, choices=METHOD_CHOICES, blank=True)
+    direction = models.CharField(_("direction"), max_length=10, choices=Direction.choices, blank=True)
+    criteria = models.JSONField(_("scoring criteria"), null=True, blank=True, encoder=DjangoJSONEncoder)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("proposed change")
+        verbose_name_plural = _("proposed changes")
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.kpi or self.name}"
+
+
+class Evidence(models.Model):
+    change_request = models.ForeignKey(ChangeRequest, on_delete=models.CASCADE, related_name="evidence")
+    file = models.FileField(_("file"), upload_to="change-requests/%Y/")
+    name = models.CharField(_("name"), max_length=255)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+        verbose_name = _("evidence")
+        verbose_name_plural = _("evidence")
+
+    def __str__(self):
+        return self.name
+
+
+class AgreementVersion(models.Model):
+    """A frozen copy of the agreement's KPIs as one version stood, for before/after comparison (§9)."""
+
+    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField(_("version"))
+    effective_round = models.PositiveSmallIntegerField(
+        _("takes effect from"), null=True, blank=True, choices=ROUND_CHOICES
+    )
+    change_request = models.ForeignKey(
+        ChangeRequest, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    snapshot = models.JSONField(encoder=DjangoJSONEncoder)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["agreement", "number"]
+        constraints = [models.UniqueConstraint(fields=["agreement", "number"], name="agreement_version_once")]
+        verbose_name = _("agreement version")
+        verbose_name_plural = _("agreement versions")
+
+    def __str__(self):
+        return f"{self.agreement} v{self.number}"

@@ -267,7 +267,7 @@ def _check_editable(agreement: Agreement) -> None:
         raise ValidationError(_("This agreement is no longer a draft and cannot be changed here."))
 
 
-def _sync_parent_weights(agreement: Agreement) -> None:
+def sync_parent_weights(agreement: Agreement) -> None:
     """A parent KPI's weight is the sum of its children's (DOMAIN §4), recomputed bottom-up."""
     rows = outline(agreement.kpis.select_related("dimension"))
     for kpi in reversed(rows):
@@ -290,7 +290,7 @@ def kpi_create(*, agreement: Agreement, dimension: Dimension, parent: KPI | None
     kpi = KPI.objects.create(
         agreement=agreement, dimension=dimension, parent=parent, order=(last or 0) + 1, **fields
     )
-    _sync_parent_weights(agreement)
+    sync_parent_weights(agreement)
     return kpi
 
 
@@ -306,7 +306,7 @@ def kpi_update(*, kpi: KPI, **fields) -> KPI:
     for name, value in fields.items():
         setattr(kpi, name, value)
     kpi.save()
-    _sync_parent_weights(agreement)
+    sync_parent_weights(agreement)
     return kpi
 
 
@@ -315,7 +315,7 @@ def kpi_delete(*, kpi: KPI) -> None:
     agreement = Agreement.objects.select_for_update().get(pk=kpi.agreement_id)
     _check_editable(agreement)
     kpi.delete()
-    _sync_parent_weights(agreement)
+    sync_parent_weights(agreement)
 
 
 @transaction.atomic

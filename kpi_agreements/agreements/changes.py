@@ -1,0 +1,372 @@
+"""Change requests (DOMAIN §9): open in a window, propose, decide by resolution, apply as a new version."""
+
+from datetime import date
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django_fsm import ConcurrentTransition
+
+from kpi_agreements import scoring
+from kpi_agreements.core.scoring_ui import scoring_message
+from kpi_agreements.core.thai import be_date
+from kpi_agreements.fiscal.models import Milestone
+from kpi_agreements.organisation.models import Committee, Resolution
+from kpi_agreements.workflow.notify import addresser, queue_notices
+from kpi_agreements.workflow.services import check_move, record
+
+from . import services
+from .locking import amending
+from .models import KPI, Agreement, AgreementVersion, ChangeItem, ChangeRequest, Evidence
+from .workflow import committee_of, editors_of
+
+WINDOWS = (Milestone.Kind.CHANGE_WINDOW_1, Milestone.Kind.CHANGE_WINDOW_2)
+LABELS = {
+    **{s.value: s.label for s in ChangeRequest.Status},
+    "submit": gettext_lazy("submit to the committee"),
+    "approve": gettext_lazy("approve"),
+    "reject": gettext_lazy("reject"),
+}
+MAX_EVIDENCE_BYTES = 10 * 1024 * 1024
+EVIDENCE_TYPES = {
+    ".pdf": b"%PDF",
+    ".png": b"\x89PNG",
+    ".jpg": b"\xff\xd8\xff",
+    ".jpeg": b"\xff\xd8\xff",
+    ".docx": b"PK\x03\x04",
+    ".xlsx": b"PK\x03\x04",
+}
+
+
+# --- windows -------------------------------------------------------------------------------------
+
+
+def window_bounds(fiscal_year) -> list[tuple[Milestone, date, date]]:
+    """The two windows of the year's calendar, each closing on its deadline rolled to a working day."""
+    holidays = fiscal_year.holiday_dates
+    out = []
+    for m in fiscal_year.milestones.filter(kind__in=WINDOWS).order_by("due_date"):
+        out.append((m, m.start_date or m.due_date, scoring.effective_deadline(m.due_date, holidays)))
+    return out
+
+
+def open_window(fiscal_year, today: date | None = None):
+    today = today or timezone.localdate()
+    for milestone, start, end in window_bounds(fiscal_year):
+        if start <= today <= end:
+            return milestone
+    return None
+
+
+def _outside_window_message(fiscal_year) -> str:
+    spans = "; ".join(f"{be_date(start)} – {be_date(end)}" for _m, start, end in window_bounds(fiscal_year))
+    return _("Change requests can only be opened inside the year's windows: %(spans)s.") % {
+        "spans": spans or "—"
+    }
+
+
+# --- the weights after a change -----------------------------------------------------------------
+
+
+def weights_after(agreement: Agreement, items: list[ChangeItem]) -> dict:
+    """Top-level weights once the items apply; cancelled KPIs' weight goes by the framework's rules (§4).
+
+    Keys are KPI ids, and ``("new", item id)`` for added KPIs (added at the top level).
+    """
+    kpis = list(agreement.kpis.filter(cancelled_from_round__isnull=True).select_related("mandatory"))
+    weight = {k.pk: k.weight for k in kpis}
+    for item in items:
+        if item.kind == ChangeItem.Kind.EDIT and item.weight is not None:
+            weight[item.kpi_id] = item.weight
+    cancelled = {i.kpi_id for i in items if i.kind == ChangeItem.Kind.CANCEL}
+    children: dict = {}
+    for k in kpis:
+        if k.parent_id:
+            children.setdefault(k.parent_id, []).append(k.pk)
+    # A cancelled sub-KPI's weight stays with its siblings, so the parent keeps its weight.
+    for parent_id, kids in children.items():
+        dropped = [c for c in kids if c in cancelled]
+        kept = [c for c in kids if c not in cancelled]
+        if dropped and kept:
+            weight.update(scoring.redistribute_weights({c: weight[c] for c in kids}, dropped))
+        weight[parent_id] = (
+            sum((weight[c] for c in kids if c not in cancelled), Decimal(0)) if kept else Decimal(0)
+        )
+    top = {k.pk: weight[k.pk] for k in kpis if k.parent_id is None}
+    for item in items:
+        if item.kind == ChangeItem.Kind.ADD:
+            top[("new", item.pk)] = item.weight or Decimal(0)
+    dropped_top = [k for k in top if k in cancelled]
+    if dropped_top:
+        by_code = {k.pk: k.mandatory.code for k in kpis if k.mandatory_id}
+        pk_by_code = {code: pk for pk, code in by_code.items()}
+        rules: dict = {}
+        for k in kpis:
+            if k.pk in dropped_top and k.mandatory_id:
+                for rule in k.mandatory.rules_out.select_related("target"):
+                    if rule.target.code in pk_by_code:
+                        rules.setdefault(k.pk, []).append((pk_by_code[rule.target.code], rule.amount))
+        top = scoring.redistribute_weights(top, dropped_top, rules)
+    return top
+
+
+def _check_items(change: ChangeRequest, items: list[ChangeItem]) -> None:
+    if not items:
+        raise ValidationError(_("Propose at least one change."))
+    total = sum(weights_after(change.agreement, items).values(), Decimal(0))
+    if total != 100:
+        raise ValidationError(
+            _("After the change the weights add up to %(total)s, not 100 (difference %(diff)s).")
+            % {"total": services.format_weight(total), "diff": services.format_weight(total - 100)}
+        )
+
+
+# --- services ------------------------------------------------------------------------------------
+
+
+def _move(change: ChangeRequest, action: str, user, comment: str = "", *, check=True):
+    bound = getattr(change, action)
+    if check:
+        check_move(bound, user, labels=LABELS)
+    before = change.status
+    bound()
+    try:
+        change.save()
+    except ConcurrentTransition as exc:
+        raise ValidationError(_("Someone else decided this request a moment ago; reload the page.")) from exc
+    row = record(
+        change, action=action, from_state=before, to_state=change.status, actor=user, comment=comment
+    )
+    queue_notices(row)
+    return row
+
+
+@transaction.atomic
+def change_open(
+    *,
+    agreement: Agreement,
+    user,
+    grounds: str,
+    grounds_other: str,
+    justification: str,
+    effective_round: int,
+    today: date | None = None,
+) -> ChangeRequest:
+    agreement = Agreement.objects.select_for_update().get(pk=agreement.pk)
+    if not agreement.is_locked:
+        raise ValidationError(_("Only a signed agreement is changed by a change request."))
+    window = open_window(agreement.fiscal_year, today)
+    if window is None:
+        raise ValidationError(_outside_window_message(agreement.fiscal_year))
+    if grounds == ChangeRequest.Grounds.OTHER and not grounds_other.strip():
+        raise ValidationError({"grounds_other": _("Say what the other grounds are.")})
+    change = ChangeRequest.objects.create(
+        agreement=agreement,
+        opened_by=user,
+        window=window.kind,
+        grounds=grounds,
+        grounds_other=grounds_other,
+        justification=justification,
+        effective_round=effective_round,
+    )
+    record(change, action="open", from_state="", to_state=change.status, actor=user)
+    return change
+
+
+def _check_draft(change: ChangeRequest) -> None:
+    if change.status != ChangeRequest.Status.DRAFT:
+        raise ValidationError(_("This request has been submitted and can no longer be changed."))
+
+
+@transaction.atomic
+def change_item_add(*, change: ChangeRequest, kind: str, kpi: KPI | None = None, **fields) -> ChangeItem:
+    change = ChangeRequest.objects.select_for_update().get(pk=change.pk)
+    _check_draft(change)
+    if kind in (ChangeItem.Kind.EDIT, ChangeItem.Kind.CANCEL):
+        if kpi is None or kpi.agreement_id != change.agreement_id or kpi.cancelled_from_round:
+            raise ValidationError({"kpi": _("Choose a current KPI of this agreement.")})
+        if change.items.filter(kpi=kpi).exists():
+            raise ValidationError({"kpi": _("This request already changes that KPI.")})
+    if kind == ChangeItem.Kind.ADD and not (fields.get("name") or "").strip():
+        raise ValidationError({"name": _("Name the new KPI.")})
+    if fields.get("criteria") is not None:
+        try:
+            scoring.validate_criteria(fields.get("method"), fields["criteria"])
+        except scoring.ScoringError as exc:
+            raise ValidationError({"criteria": scoring_message(exc)}) from exc
+    return ChangeItem.objects.create(change_request=change, kind=kind, kpi=kpi, **fields)
+
+
+@transaction.atomic
+def change_item_remove(*, item: ChangeItem) -> None:
+    _check_draft(ChangeRequest.objects.select_for_update().get(pk=item.change_request_id))
+    item.delete()
+
+
+def check_evidence(upload) -> None:
+    """Evidence is checked by size, extension and the file's first bytes, not by what the browser claims."""
+    name = upload.name.lower()
+    ext = name[name.rfind(".") :] if "." in name else ""
+    if upload.size > MAX_EVIDENCE_BYTES:
+        raise ValidationError(
+            {"file": _("The file is larger than %(mb)s MB.") % {"mb": MAX_EVIDENCE_BYTES // 2**20}}
+        )
+    magic = EVIDENCE_TYPES.get(ext)
+    head = upload.read(8)
+    upload.seek(0)
+    if magic is None or not head.startswith(magic):
+        raise ValidationError({"file": _("Upload a PDF, PNG, JPEG, Word (.docx) or Excel (.xlsx) file.")})
+
+
+@transaction.atomic
+def evidence_add(*, change: ChangeRequest, upload, user) -> Evidence:
+    _check_draft(ChangeRequest.objects.select_for_update().get(pk=change.pk))
+    check_evidence(upload)
+    return Evidence.objects.create(change_request=change, file=upload, name=upload.name, uploaded_by=user)
+
+
+@transaction.atomic
+def change_submit(*, change: ChangeRequest, user, today: date | None = None):
+    change = (
+        ChangeRequest.objects.select_for_update().select_related("agreement__fiscal_year").get(pk=change.pk)
+    )
+    if change.status == ChangeRequest.Status.DRAFT:
+        if open_window(change.agreement.fiscal_year, today) is None:
+            raise ValidationError(_outside_window_message(change.agreement.fiscal_year))
+        _check_items(change, list(change.items.all()))
+    return _move(change, "submit", user)
+
+
+def snapshot(agreement: Agreement) -> dict:
+    rows = services.outline(
+        agreement.kpis.filter(cancelled_from_round__isnull=True).select_related("dimension")
+    )
+    return {
+        "kpis": [
+            {
+                "id": k.pk,
+                "number": k.number,
+                "name": k.name,
+                "dimension": k.dimension.name_th,
+                "weight": str(k.weight),
+                "method": k.method,
+                "direction": k.direction,
+                "criteria": k.criteria,
+                "description": k.description,
+            }
+            for k in rows
+        ]
+    }
+
+
+def _ensure_first_version(agreement: Agreement) -> None:
+    if not agreement.versions.exists():
+        AgreementVersion.objects.create(
+            agreement=agreement, number=agreement.version, snapshot=snapshot(agreement)
+        )
+
+
+@transaction.atomic
+def change_decide(*, change: ChangeRequest, user, approve: bool, number: str, date, text: str):
+    """The committee decides by resolution; approval applies the change as the agreement's next version."""
+    change = ChangeRequest.objects.select_for_update().get(pk=change.pk)
+    agreement = Agreement.objects.select_for_update().get(pk=change.agreement_id)
+    action = "approve" if approve else "reject"
+    check_move(getattr(change, action), user, labels=LABELS)
+    committee = (
+        Committee.objects.filter(
+            fiscal_year_id=agreement.fiscal_year_id, units_covered=agreement.unit_id, members__person=user
+        )
+        .order_by("pk")
+        .first()
+    )
+    if committee.resolutions.filter(number=number).exists():
+        raise ValidationError(
+            {"number": _("Resolution number %(number)s is already recorded.") % {"number": number}}
+        )
+    change.resolution = Resolution.objects.create(
+        committee=committee, number=number, date=date, text=text, recorded_by=user
+    )
+    change.version_before = agreement.version
+    if approve:
+        _apply(change, agreement, user)
+        change.version_after = agreement.version
+    return _move(change, action, user, _("Resolution %(number)s") % {"number": number}, check=False)
+
+
+def _apply(change: ChangeRequest, agreement: Agreement, user) -> None:
+    items = list(change.items.select_related("kpi"))
+    _check_items(change, items)  # the agreement may have moved on since submission
+    _ensure_first_version(agreement)
+    weights = weights_after(agreement, items)
+    with amending(agreement):
+        added = {}
+        for item in items:
+            if item.kind == ChangeItem.Kind.ADD:
+                last = agreement.kpis.filter(parent=None, dimension=item.dimension).count()
+                added[("new", item.pk)] = KPI.objects.create(
+                    agreement=agreement,
+                    dimension=item.dimension,
+                    order=last + 1,
+                    name=item.name,
+                    description=item.description,
+                    weight=item.weight or 0,
+                    method=item.method or "quantitative",
+                    direction=item.direction or "higher",
+                    criteria=item.criteria or {},
+                )
+            elif item.kind == ChangeItem.Kind.CANCEL:
+                item.kpi.cancelled_from_round = change.effective_round
+                item.kpi.save()
+            else:
+                kpi = item.kpi
+                for field in ("name", "description", "method", "direction"):
+                    if getattr(item, field):
+                        setattr(kpi, field, getattr(item, field))
+                if item.criteria is not None:
+                    kpi.criteria = item.criteria
+                kpi.save()
+        current = {k.pk: k for k in agreement.kpis.filter(cancelled_from_round__isnull=True)}
+        for key, weight in weights.items():
+            kpi = added.get(key) or current.get(key)
+            if kpi is not None and kpi.weight != weight:
+                kpi.weight = weight
+                kpi.save(update_fields=["weight"])
+        agreement.version += 1
+        agreement.save(update_fields=["version"])
+    AgreementVersion.objects.create(
+        agreement=agreement,
+        number=agreement.version,
+        snapshot=snapshot(agreement),
+        effective_round=change.effective_round,
+        change_request=change,
+    )
+    from kpi_agreements.documents.services import document_request
+
+    document_request(agreement=agreement, kind="signed", user=user)
+
+
+@addresser("agreements.ChangeRequest")
+def address_change_step(transition):
+    change = transition.subject
+    url = reverse("change_detail", args=[change.pk])
+    name = f"{change.agreement.unit.name_th} ({change.agreement.fiscal_year})"
+    if transition.action == "submit":
+        return (
+            committee_of(change.agreement),
+            _("Awaiting the committee: a change request of %(name)s") % {"name": name},
+            url,
+        )
+    if transition.action in ("approve", "reject"):
+        people = [change.opened_by, *editors_of(change.agreement)]
+        text = (
+            _("The change request of %(name)s was approved")
+            if transition.action == "approve"
+            else _("The change request of %(name)s was rejected")
+        ) % {"name": name}
+        return people, text, url
+    return None

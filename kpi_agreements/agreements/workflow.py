@@ -1,0 +1,229 @@
+"""Moves of an agreement through negotiation and signing (DOMAIN §1, §5); each in one transaction."""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django_fsm import ConcurrentTransition
+
+from kpi_agreements import scoring
+from kpi_agreements.core.scoring_ui import scoring_message
+from kpi_agreements.organisation.models import Committee, Person, Resolution, RoleAssignment
+from kpi_agreements.workflow.notify import addresser, queue_notices
+from kpi_agreements.workflow.services import check_move, record
+
+from . import services
+from .models import KPI, Agreement, KPIComment, Party, Proposal
+
+LABELS = {
+    **{s.value: s.label for s in Agreement.Status},
+    "submit": gettext_lazy("submit to the committee"),
+    "request_revision": gettext_lazy("request a revision"),
+    "approve": gettext_lazy("approve"),
+    "lock": gettext_lazy("lock after signing"),
+}
+
+
+def _locked(pk) -> Agreement:
+    return Agreement.objects.select_for_update().select_related("unit", "fiscal_year").get(pk=pk)
+
+
+def _move(agreement: Agreement, action: str, user, comment: str = "", *, check=True):
+    """Take one declared transition, save it optimistically and write its row; refusals say why."""
+    bound = getattr(agreement, action)
+    if check:
+        check_move(bound, user, labels=LABELS)
+    before = agreement.status
+    bound()
+    try:
+        agreement.save()
+    except ConcurrentTransition as exc:
+        raise ValidationError(_("Someone else moved this agreement a moment ago; reload the page.")) from exc
+    row = record(
+        agreement, action=action, from_state=before, to_state=agreement.status, actor=user, comment=comment
+    )
+    queue_notices(row)
+    return row
+
+
+@transaction.atomic
+def agreement_submit(*, agreement: Agreement, user, comment: str = ""):
+    agreement = _locked(agreement.pk)
+    if agreement.status in Agreement.EDITABLE:
+        problems = services.submission_problems(agreement)
+        if problems:
+            raise ValidationError(problems)
+    return _move(agreement, "submit", user, comment)
+
+
+@transaction.atomic
+def agreement_request_revision(*, agreement: Agreement, user, comment: str):
+    if not comment.strip():
+        raise ValidationError({"comment": _("Say what the unit should revise.")})
+    return _move(_locked(agreement.pk), "request_revision", user, comment)
+
+
+@transaction.atomic
+def agreement_approve(*, agreement: Agreement, user, number: str, date, text: str):
+    """Approval is the committee's resolution (number, date, text), recorded with the move."""
+    agreement = _locked(agreement.pk)
+    check_move(agreement.approve, user, labels=LABELS)
+    committee = (
+        Committee.objects.filter(
+            fiscal_year_id=agreement.fiscal_year_id, units_covered=agreement.unit_id, members__person=user
+        )
+        .order_by("pk")
+        .first()
+    )
+    if committee.resolutions.filter(number=number).exists():
+        raise ValidationError(
+            {"number": _("Resolution number %(number)s is already recorded.") % {"number": number}}
+        )
+    resolution = Resolution.objects.create(
+        committee=committee, number=number, date=date, text=text, recorded_by=user
+    )
+    agreement.approval_resolution = resolution
+    return _move(agreement, "approve", user, _("Resolution %(number)s") % {"number": number}, check=False)
+
+
+@transaction.atomic
+def agreement_sign(*, agreement: Agreement, party: Party, user):
+    """One party signs; with the last signature the agreement locks and its official PDF is rendered."""
+    agreement = _locked(agreement.pk)
+    party = Party.objects.select_for_update().get(pk=party.pk, agreement=agreement)
+    if agreement.status != Agreement.Status.APPROVED:
+        raise ValidationError(_("Only an approved agreement can be signed."))
+    if party.person_id != user.pk:
+        raise ValidationError(
+            _("Only %(person)s signs as %(role)s.")
+            % {"person": party.person or "—", "role": party.get_role_display()}
+        )
+    if party.signed_at is not None:
+        raise ValidationError(_("%(role)s has already signed.") % {"role": party.get_role_display()})
+    party.signed_at = timezone.now()
+    party.signed_name = user.display_name
+    party.signed_position = party.position or user.position
+    party.save(update_fields=["signed_at", "signed_name", "signed_position"])
+    row = record(
+        agreement,
+        action="sign",
+        from_state=agreement.status,
+        to_state=agreement.status,
+        actor=user,
+        comment=party.get_role_display(),
+    )
+    if not agreement.parties.filter(signed_at__isnull=True).exists():
+        row = _move(agreement, "lock", user, check=False)
+        from kpi_agreements.documents.services import document_request
+
+        document_request(agreement=agreement, kind="signed", user=user)
+    return row
+
+
+# --- negotiation on KPIs -------------------------------------------------------------------------
+
+
+def _check_negotiating(agreement: Agreement) -> None:
+    if agreement.status not in (Agreement.Status.SUBMITTED, Agreement.Status.REVISION):
+        raise ValidationError(
+            _("The committee negotiates only while the agreement is with it or under revision.")
+        )
+
+
+@transaction.atomic
+def kpi_comment_add(*, kpi: KPI, user, text: str) -> KPIComment:
+    agreement = _locked(kpi.agreement_id)
+    _check_negotiating(agreement)
+    if not text.strip():
+        raise ValidationError({"text": _("Write the comment.")})
+    return KPIComment.objects.create(kpi=kpi, author=user, text=text)
+
+
+@transaction.atomic
+def proposal_add(*, kpi: KPI, user, weight=None, method="", direction="", criteria=None, note="") -> Proposal:
+    agreement = _locked(kpi.agreement_id)
+    _check_negotiating(agreement)
+    if weight is None and criteria is None:
+        raise ValidationError(_("Propose a weight, criteria or both."))
+    if criteria is not None:
+        try:
+            scoring.validate_criteria(method, criteria)
+        except scoring.ScoringError as exc:
+            raise ValidationError({"criteria": scoring_message(exc)}) from exc
+    return Proposal.objects.create(
+        kpi=kpi, author=user, weight=weight, method=method, direction=direction, criteria=criteria, note=note
+    )
+
+
+@transaction.atomic
+def proposal_decide(*, proposal: Proposal, user, accept: bool) -> Proposal:
+    """The unit accepts (the KPI takes the proposed values) or rejects a committee proposal."""
+    agreement = _locked(proposal.kpi.agreement_id)
+    _check_negotiating(agreement)
+    proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
+    if proposal.status != Proposal.Status.PENDING:
+        raise ValidationError(_("This proposal has already been decided."))
+    if accept:
+        kpi = proposal.kpi
+        if proposal.weight is not None:
+            kpi.weight = proposal.weight
+        if proposal.criteria is not None:
+            kpi.method, kpi.criteria = proposal.method, proposal.criteria
+            kpi.direction = proposal.direction or kpi.direction
+        kpi._change_reason = "proposal"
+        kpi.save()
+        services.sync_parent_weights(agreement)
+    proposal.status = Proposal.Status.ACCEPTED if accept else Proposal.Status.REJECTED
+    proposal.decided_by, proposal.decided_at = user, timezone.now()
+    proposal.save()
+    return proposal
+
+
+# --- who is told -----------------------------------------------------------------------------------
+
+
+def editors_of(agreement: Agreement) -> list[Person]:
+    """The unit head and the planning staff whose scope covers the unit."""
+    paths = [agreement.unit.path[:n] for n in range(4, len(agreement.unit.path) + 1, 4)]
+    planners = [
+        r.person
+        for r in RoleAssignment.objects.filter(role="planning", unit__path__in=paths).select_related("person")
+    ]
+    return [agreement.unit.head, *planners]
+
+
+def committee_of(agreement: Agreement) -> list[Person]:
+    return list(
+        Person.objects.filter(
+            committee_seats__committee__units_covered=agreement.unit_id,
+            committee_seats__committee__fiscal_year=agreement.fiscal_year_id,
+        ).distinct()
+    )
+
+
+@addresser("agreements.Agreement")
+def address_agreement_step(transition):
+    agreement = transition.subject
+    url = reverse("agreement_detail", args=[agreement.pk])
+    name = f"{agreement.unit.name_th} ({agreement.fiscal_year})"
+    if transition.action == "submit":
+        return (
+            committee_of(agreement),
+            _("Awaiting the committee: the agreement of %(name)s") % {"name": name},
+            url,
+        )
+    if transition.action == "request_revision":
+        return (
+            editors_of(agreement),
+            _("The committee asks for a revision of the agreement of %(name)s") % {"name": name},
+            url,
+        )
+    if transition.action == "approve":
+        people = [p.person for p in agreement.parties.select_related("person")]
+        return people, _("Please sign the approved agreement of %(name)s") % {"name": name}, url
+    if transition.action == "lock":
+        people = [p.person for p in agreement.parties.select_related("person")] + editors_of(agreement)
+        return people, _("The agreement of %(name)s is signed by all parties") % {"name": name}, url
+    return None

@@ -1,0 +1,284 @@
+"""The agreement as a PDF in the official layout (DOMAIN §5, §10), rendered by WeasyPrint.
+
+The document is an official Thai artefact: its wording is Thai constants in the template, not gettext, and
+dates are Buddhist-Era whatever language the requesting user reads the site in.
+"""
+
+import logging
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import fontpkg
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from weasyprint import HTML
+from weasyprint.text.fonts import FontConfiguration
+from weasyprint.urls import URLFetcher
+
+from kpi_agreements.agreements.models import KPI, Agreement, Party
+from kpi_agreements.agreements.services import format_weight, outline
+from kpi_agreements.core.thai import THAI_DIGITS, be_date
+
+# WeasyPrint reports every rendering step at INFO; the project logs INFO, so keep its progress quiet.
+logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
+
+LEVELS = range(1, 6)
+LEVEL_NAMES = {
+    5: "ดีกว่าเป้าหมายมาก",
+    4: "ดีกว่าเป้าหมาย",
+    3: "เป็นไปตามเป้าหมาย",
+    2: "ต่ำกว่าเป้าหมาย",
+    1: "ต่ำกว่าเป้าหมายมาก",
+}
+METHOD_NAMES = {
+    "quantitative": "เชิงปริมาณ",
+    "multi_quantitative": "เชิงปริมาณมากกว่า 1 ตัว",
+    "milestone": "ขั้นตอนการดำเนินงาน",
+    "pass_fail": "ผลสำเร็จ/ไม่สำเร็จ",
+    "qualitative": "เชิงคุณภาพ",
+}
+DIRECTION_NAMES = {"higher": "ค่ายิ่งมากยิ่งดี", "lower": "ค่ายิ่งน้อยยิ่งดี"}
+ROLE_NAMES = {
+    Party.Role.PLEDGOR: "ผู้ทำคำรับรอง",
+    Party.Role.RECIPIENT: "ผู้รับคำรับรอง",
+    Party.Role.CO_SIGNER: "ผู้ร่วมรับคำรับรอง",
+}
+FAILED = "ไม่สำเร็จ"
+
+
+def font_files() -> dict[str, Path]:
+    regular = Path(fontpkg.path("Sarabun"))
+    return {"regular": regular, "bold": regular.with_name("Sarabun-Bold.ttf")}
+
+
+class FontsOnlyFetcher(URLFetcher):
+    """The document needs nothing but the Sarabun files: refuse every other URL (no file or network
+    access steered by what users typed)."""
+
+    def __init__(self, allowed: list[Path]):
+        super().__init__(allowed_protocols=("file",))
+        self._allowed = {p.resolve() for p in allowed}
+
+    def fetch(self, url, headers=None):
+        parts = urlsplit(url)
+        if parts.scheme != "file" or Path(unquote(parts.path)).resolve() not in self._allowed:
+            raise ValueError(f"not fetched in an agreement PDF: {url}")
+        return super().fetch(url, headers)
+
+
+# Tags, comments, <style>/<script> bodies and character references keep their ASCII digits.
+_NOT_TEXT = re.compile(
+    r"(<style\b.*?</style\s*>|<script\b.*?</script\s*>|<!--.*?-->|<[^>]*>|&#?[0-9A-Za-z]+;)",
+    re.DOTALL | re.IGNORECASE,
+)
+
+
+def thai_digits_html(html: str) -> str:
+    """Thai digits in the text of an HTML document only: markup, CSS and URLs are left alone."""
+    parts = _NOT_TEXT.split(html)
+    return "".join(part if i % 2 else part.translate(THAI_DIGITS) for i, part in enumerate(parts))
+
+
+@dataclass
+class Signatory:
+    role: str
+    role_name: str
+    name: str
+    position: str
+    signed_on: str = ""  # B.E. date, empty while unsigned
+
+
+@dataclass
+class Row:
+    """One KPI in the part 3 table: five criteria cells (each a list of lines) or sub-rows of measures."""
+
+    kpi: KPI
+    weight: str
+    baseline: list[str]
+    cells: list[list[str]] = field(default_factory=list)
+    measures: list[dict] = field(default_factory=list)
+    from_children: bool = False
+
+    @property
+    def method_name(self) -> str:
+        return METHOD_NAMES.get(self.kpi.method, self.kpi.method)
+
+    @property
+    def direction_name(self) -> str:
+        if self.kpi.method in ("quantitative", "multi_quantitative"):
+            return DIRECTION_NAMES.get(self.kpi.direction, "")
+        return ""
+
+    @property
+    def level_rows(self) -> list[tuple[int, str, list[str]]]:
+        return [(k, LEVEL_NAMES[k], cell) for k, cell in zip(LEVELS, self.cells, strict=False)]
+
+    @property
+    def contacts(self) -> list[tuple[str, object]]:
+        return [("ผู้กำกับดูแลตัวชี้วัด", self.kpi.supervisor), ("ผู้จัดเก็บข้อมูล", self.kpi.collector)]
+
+
+def _text(value) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def _number(value) -> str:
+    """A criterion number as typed ("80", "12.5"); stored as strings so nothing passes through a float."""
+    text = _text(value)
+    try:
+        return format_weight(Decimal(text)) if text else ""
+    except InvalidOperation:
+        return text
+
+
+def _five(values) -> list:
+    values = list(values or [])[:5]
+    return values + [""] * (5 - len(values))
+
+
+def _level_of(score) -> int | None:
+    try:
+        value = Decimal(str(score))
+    except InvalidOperation:
+        return None
+    return int(value) if value == value.to_integral() and 1 <= value <= 5 else None
+
+
+def criteria_cells(kpi: KPI, pass_level: int | None, fail_level: int | None) -> list[list[str]]:
+    """The five level cells of a KPI, level 1 first; each cell a list of lines."""
+    c = kpi.criteria if isinstance(kpi.criteria, dict) else {}
+    if kpi.method == "quantitative":
+        return [[_number(t)] if _text(t) else [] for t in _five(c.get("thresholds"))]
+    if kpi.method == "milestone":
+        return [[_text(s) for s in (steps or []) if _text(s)] for steps in _five(c.get("levels"))]
+    if kpi.method == "qualitative":
+        return [[_text(t)] if _text(t) else [] for t in _five(c.get("levels"))]
+    if kpi.method == "pass_fail":
+        cells: list[list[str]] = [[] for _ in LEVELS]
+        if fail_level:
+            cells[fail_level - 1] = [FAILED]
+        if pass_level and _text(c.get("condition")):
+            cells[pass_level - 1] = [_text(c.get("condition"))]
+        return cells
+    return [[] for _ in LEVELS]
+
+
+def measures(kpi: KPI) -> list[dict]:
+    c = kpi.criteria if isinstance(kpi.criteria, dict) else {}
+    if kpi.method != "multi_quantitative":
+        return []
+    return [
+        {
+            "name": _text(m.get("name")),
+            "weight": _number(m.get("weight")),
+            "thresholds": [_number(t) for t in _five(m.get("thresholds"))],
+        }
+        for m in c.get("measures") or []
+        if isinstance(m, dict)
+    ]
+
+
+def baseline_years(kpis: list[KPI], fiscal_year) -> list[str]:
+    """The past years any KPI reports, as table columns; the three years before this one if none does."""
+    years = {_text(row.get("year")) for k in kpis for row in (k.baseline or []) if isinstance(row, dict)}
+    years.discard("")
+    if not years:
+        return [str(fiscal_year.be_year - n) for n in (3, 2, 1)]
+    return sorted(years, key=lambda y: (len(y), y))
+
+
+def baseline_values(kpi: KPI, years: list[str]) -> list[str]:
+    values = {
+        _text(row.get("year")): _text(row.get("value"))
+        for row in (kpi.baseline or [])
+        if isinstance(row, dict)
+    }
+    return [values.get(year) or "–" for year in years]
+
+
+def signatories(parties: list[Party]) -> list[Signatory]:
+    out = []
+    for party in parties:
+        person = party.person
+        if party.signed_at:
+            signed_on = be_date(timezone.localtime(party.signed_at).date(), full=True)
+            name, position = party.signed_name, party.signed_position
+        else:
+            signed_on = ""
+            name = person.display_name if person else ""
+            position = party.position or (person.position if person else "")
+        out.append(Signatory(party.role, ROLE_NAMES.get(party.role, ""), name, position, signed_on))
+    return out
+
+
+def agreement_context(agreement: Agreement, *, draft: bool, thai_digits: bool) -> dict:
+    """Everything the template prints, in a fixed number of queries."""
+    kpis = outline(
+        agreement.kpis.select_related(
+            "dimension", "supervisor", "collector", "cascaded_from__agreement__unit", "mandatory"
+        )
+    )
+    fiscal_year = agreement.fiscal_year
+    policy = fiscal_year.policy
+    pass_level, fail_level = _level_of(policy.pass_score), _level_of(policy.fail_score)
+    years = baseline_years(kpis, fiscal_year)
+    rows = []
+    for kpi in kpis:
+        row = Row(kpi=kpi, weight=format_weight(kpi.weight), baseline=baseline_values(kpi, years))
+        if kpi.child_list:
+            row.from_children = True
+        elif kpi.method == "multi_quantitative":
+            row.measures = measures(kpi)
+        else:
+            row.cells = criteria_cells(kpi, pass_level, fail_level)
+        rows.append(row)
+    groups = []
+    for dimension in fiscal_year.dimensions.all():
+        dim_rows = [r for r in rows if r.kpi.dimension_id == dimension.pk]
+        if dim_rows:
+            total = sum((r.kpi.weight for r in dim_rows if r.kpi.depth == 0), Decimal(0))
+            groups.append({"dimension": dimension, "rows": dim_rows, "weight": format_weight(total)})
+    total = sum((r.kpi.weight for r in rows if r.kpi.depth == 0), Decimal(0))
+    people = signatories(list(agreement.parties.select_related("person")))
+    fonts = font_files()
+    return {
+        "agreement": agreement,
+        "unit": agreement.unit,
+        "fiscal_year": fiscal_year,
+        "period_start": be_date(fiscal_year.start, full=True),
+        "period_end": be_date(fiscal_year.end, full=True),
+        "pledgors": [s for s in people if s.role == Party.Role.PLEDGOR],
+        "recipients": [s for s in people if s.role == Party.Role.RECIPIENT],
+        "co_signers": [s for s in people if s.role == Party.Role.CO_SIGNER],
+        "signatories": people,
+        "groups": groups,
+        "rows": rows,
+        "years": years,
+        "total_weight": format_weight(total),
+        "level_names": [(k, LEVEL_NAMES[k]) for k in LEVELS],
+        "method_names": METHOD_NAMES,
+        "direction_names": DIRECTION_NAMES,
+        "pass_level": pass_level,
+        "fail_level": fail_level,
+        "draft": draft,
+        "thai_digits": thai_digits,
+        "printed_on": be_date(timezone.localdate(), full=True),
+        "font_regular": fonts["regular"].as_uri(),
+        "font_bold": fonts["bold"].as_uri(),
+    }
+
+
+def render_agreement_html(agreement: Agreement, *, draft: bool, thai_digits: bool) -> str:
+    with translation.override("th"):
+        context = agreement_context(agreement, draft=draft, thai_digits=thai_digits)
+        html = render_to_string("documents/agreement.html", context)
+    return thai_digits_html(html) if thai_digits else html
+
+
+def render_agreement_pdf(agreement: Agreement, *, draft: bool, thai_digits: bool) -> bytes:
+    html = render_agreement_html(agreement, draft=draft, thai_digits=thai_digits)
+    fetcher = FontsOnlyFetcher(list(font_files().values()))
+    return HTML(string=html, url_fetcher=fetcher).write_pdf(font_config=FontConfiguration())

@@ -5,12 +5,14 @@ from django.urls import include, path
 from kpi_agreements.core import views as core
 from kpi_agreements.fiscal import views as fiscal
 from kpi_agreements.organisation import views as org
+from kpi_agreements.workflow import views as workflow
 
 urlpatterns = [
     path("", org.home, name="home"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz/", core.health, name="health"),
     path("calculator/", core.calculator, name="calculator"),
+    path("notices/", workflow.notices, name="notices"),
     path("admin/", admin.site.urls),
     # Accounts
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),

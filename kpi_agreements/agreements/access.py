@@ -75,3 +75,17 @@ def get_kpi_for(user, pk, *, write: bool = False, template: bool = False) -> KPI
     if template and not can_edit_template(user, kpi):
         raise Http404
     return kpi
+
+
+def get_change_for(user, pk, *, write: bool = False):
+    """A change request is read by whoever reads its agreement; its editors change it while a draft."""
+    from .models import ChangeRequest
+
+    change = get_object_or_404(
+        ChangeRequest.objects.select_related("agreement__unit__head", "agreement__fiscal_year", "opened_by",
+                                             "resolution"),
+        pk=pk, agreement__in=agreements_visible_to(user),
+    )
+    if write and not (change.status == ChangeRequest.Status.DRAFT and can_edit_content(user, change.agreement)):
+        raise Http404
+    return change

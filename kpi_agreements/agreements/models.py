@@ -363,6 +363,8 @@ class KPI(TemplateFields):
         related_name="collected_kpis",
         verbose_name=_("data collector"),
     )
+    # Set by an approved change request (§9): the KPI stops counting from this round (6, 9 or 12).
+    cancelled_from_round = models.PositiveSmallIntegerField(_("cancelled from round"), null=True, blank=True)
     history = HistoricalRecords()
 
     class Meta:

@@ -34,11 +34,10 @@ def agreements_home(request):
 
 def _editor_context(request, agreement: Agreement) -> dict:
     """Everything the editor shows, in a fixed number of queries whatever the number of KPIs."""
-    kpis = services.outline(
-        agreement.kpis.select_related(
-            "dimension", "supervisor", "collector", "cascaded_from__agreement__unit"
-        )
+    all_kpis = list(
+        agreement.kpis.select_related("dimension", "supervisor", "collector", "cascaded_from__agreement__unit")
     )
+    kpis = services.outline([k for k in all_kpis if k.cancelled_from_round is None])
     dimensions = list(agreement.fiscal_year.dimensions.all())
     report = services.weight_report(kpis, dimensions)
     groups = [
@@ -46,12 +45,30 @@ def _editor_context(request, agreement: Agreement) -> dict:
     ]
     return {
         "agreement": agreement,
-        "parties": agreement.parties.select_related("person"),
         "groups": groups,
         "report": report,
         "problems": services.submission_problems(agreement, kpis, report),
         "can_edit": can_edit_agreement(request.user, agreement),
         "kpi_count": len(kpis),
+        "cancelled": [k for k in all_kpis if k.cancelled_from_round is not None],
+        **_workflow_context(request, agreement),
+    }
+
+
+def _workflow_context(request, agreement: Agreement) -> dict:
+    """What the user may do next with the agreement, and what has happened to it."""
+    user = request.user
+    parties = list(agreement.parties.select_related("person"))
+    editor = can_edit_content(user, agreement)
+    window = changes.open_window(agreement.fiscal_year) if agreement.is_locked else None
+    return {
+        "parties": parties,
+        "is_editor": editor,
+        "is_committee": sits_on_committee_for(user, agreement),
+        "my_parties": [p for p in parties if p.person_id == user.pk and p.signed_at is None],
+        "timeline": timeline(agreement),
+        "change_requests": agreement.change_requests.select_related("opened_by"),
+        "change_window": window if editor else None,
     }
 
 

@@ -16,7 +16,7 @@ from kpi_agreements.organisation.models import Committee
 
 from . import workflow
 from .access import can_edit_content, get_agreement_for, get_kpi_for, sits_on_committee_for
-from .models import Agreement, Party, Proposal
+from .models import Agreement, ChangeRequest, Party, Proposal
 
 
 class CommentForm(forms.Form):
@@ -197,12 +197,5 @@ def committee_queue(request):
 
 
 def _pending_change_requests(seats):
-    try:
-        from .models_change import ChangeRequest
-    except ImportError:
-        return []
-    return (
-        ChangeRequest.objects.filter(status="submitted", agreement__unit__committees__in=seats)
-        .select_related("agreement__unit")
-        .distinct()
-    )
+    return (ChangeRequest.objects.filter(status=ChangeRequest.Status.SUBMITTED, agreement__unit__committees__in=seats)
+            .select_related("agreement__unit", "agreement__fiscal_year").distinct())

@@ -6,8 +6,13 @@ def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
+    from kpi_agreements.organisation.models import CommitteeMember
+    from kpi_agreements.workflow.models import Notice
+
     scope = scope_of(user)
     return {
+        "nav_on_committee": CommitteeMember.objects.filter(person=user).exists(),
+        "nav_unread": Notice.objects.filter(recipient=user, read_at__isnull=True).count(),
         "nav_roles": scope.roles(),
         "nav_manages": scope.manages_anything(),
         "nav_is_admin": scope.is_superuser or "admin" in scope.paths,

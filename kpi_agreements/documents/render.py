@@ -48,6 +48,17 @@ ROLE_NAMES = {
 }
 FAILED = "ไม่สำเร็จ"
 
+# WeasyPrint maps each glyph to the text of the first cluster it is drawn in. HarfBuzz draws ำ (SARA AM) as
+# two glyphs, ํ + า, in one cluster (tone marks moved in between), so once "คำ" came first every later า
+# would copy and search as ำ ("การ" → "กำร"). Drawing every Thai mark in a cluster of its own first, off
+# the page where no reader or pdftotext sees it, gives each glyph its own character; ำ then reads as ํ + า.
+GLYPH_PRIMER = "า " + " ".join(
+    base + upper + tone
+    for base in "กปฎญ"
+    for upper in ("", "ิ", "ี", "ึ", "ื", "ั", "ํ", "ุ", "ู")
+    for tone in ("", "่", "้", "๊", "๋", "์")
+)
+
 
 def font_files() -> dict[str, Path]:
     regular = Path(fontpkg.path("Sarabun"))
@@ -266,6 +277,7 @@ def agreement_context(agreement: Agreement, *, draft: bool, thai_digits: bool) -
         "draft": draft,
         "thai_digits": thai_digits,
         "printed_on": be_date(timezone.localdate(), full=True),
+        "glyph_primer": GLYPH_PRIMER,
         "font_regular": fonts["regular"].as_uri(),
         "font_bold": fonts["bold"].as_uri(),
     }

@@ -1,0 +1,211 @@
+"""Change requests and agreement versions (DOMAIN §9): thin views over agreements/changes.py."""
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from kpi_agreements.core.scoring_ui import CriteriaForm
+from kpi_agreements.organisation.views import _apply_errors
+from kpi_agreements.workflow.services import timeline
+
+from . import changes
+from .access import can_edit_content, get_agreement_for, get_change_for, sits_on_committee_for
+from .models import ChangeItem, ChangeRequest
+from .views_workflow import ResolutionForm
+
+
+class ChangeRequestForm(forms.ModelForm):
+    class Meta:
+        model = ChangeRequest
+        fields = ["grounds", "grounds_other", "justification", "effective_round"]
+        widgets = {"justification": forms.Textarea(attrs={"rows": 3}), "grounds": forms.RadioSelect}
+
+
+class ChangeItemForm(forms.ModelForm):
+    change_criteria = forms.BooleanField(label=gettext_lazy("Change the scoring criteria"), required=False)
+
+    class Meta:
+        model = ChangeItem
+        fields = ["kind", "kpi", "dimension", "name", "description", "weight"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, change: ChangeRequest, **kwargs):
+        super().__init__(*args, **kwargs)
+        agreement = change.agreement
+        self.fields["kpi"].queryset = agreement.kpis.filter(cancelled_from_round__isnull=True)
+        self.fields["dimension"].queryset = agreement.fiscal_year.dimensions.all()
+
+
+class DecisionForm(ResolutionForm):
+    decision = forms.ChoiceField(label=gettext_lazy("Decision"), widget=forms.RadioSelect,
+                                 choices=[("approve", gettext_lazy("Approve")), ("reject", gettext_lazy("Reject"))])
+
+
+class EvidenceForm(forms.Form):
+    file = forms.FileField(label=gettext_lazy("Evidence file"))
+
+
+@login_required
+def change_create(request, pk):
+    agreement = get_agreement_for(request.user, pk)
+    if not can_edit_content(request.user, agreement):
+        raise Http404
+    form = ChangeRequestForm(request.POST or None)
+    window = changes.open_window(agreement.fiscal_year)
+    if window is None:
+        # Outside the windows the button is absent; a direct request is refused with the windows' dates.
+        form.add_error(None, changes._outside_window_message(agreement.fiscal_year))
+    elif request.method == "POST" and form.is_valid():
+        try:
+            change = changes.change_open(agreement=agreement, user=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            return redirect("change_detail", pk=change.pk)
+    status = 400 if window is None and request.method == "POST" else 200
+    return render(request, "agreements/change_form.html", {"agreement": agreement, "form": form,
+                                                           "window": window}, status=status)
+
+
+def _detail_context(request, change, item_form=None, criteria_form=None, evidence_form=None, decision_form=None):
+    items = list(change.items.select_related("kpi", "dimension"))
+    editable = change.status == ChangeRequest.Status.DRAFT and can_edit_content(request.user, change.agreement)
+    deciding = change.status == ChangeRequest.Status.SUBMITTED and sits_on_committee_for(request.user,
+                                                                                        change.agreement)
+    after = None
+    if change.status in (ChangeRequest.Status.DRAFT, ChangeRequest.Status.SUBMITTED) and items:
+        weights = changes.weights_after(change.agreement, items)
+        names = {k.pk: k.name for k in change.agreement.kpis.all()}
+        names.update({("new", i.pk): i.name for i in items if i.kind == ChangeItem.Kind.ADD})
+        after = {"rows": [(names.get(key, "?"), w) for key, w in weights.items()], "total": sum(weights.values())}
+    return {
+        "change": change, "agreement": change.agreement, "items": items, "editable": editable,
+        "deciding": deciding, "after": after, "timeline": timeline(change),
+        "evidence": change.evidence.all(),
+        "item_form": item_form or (ChangeItemForm(change=change) if editable else None),
+        "criteria_form": criteria_form or (CriteriaForm(prefix="criteria") if editable else None),
+        "evidence_form": evidence_form or (EvidenceForm() if editable else None),
+        "decision_form": decision_form or (DecisionForm() if deciding else None),
+    }
+
+
+@login_required
+def change_detail(request, pk):
+    change = get_change_for(request.user, pk)
+    return render(request, "agreements/change_detail.html", _detail_context(request, change))
+
+
+@login_required
+@require_POST
+def change_item_add(request, pk):
+    change = get_change_for(request.user, pk, write=True)
+    form = ChangeItemForm(request.POST, change=change)
+    criteria_form = CriteriaForm(request.POST, prefix="criteria")
+    if form.is_valid() and criteria_form.is_valid():
+        fields = {k: v for k, v in form.cleaned_data.items() if k not in ("kind", "kpi", "change_criteria")}
+        valid = criteria_form.validated_criteria() if form.cleaned_data["change_criteria"] else ("", None)
+        if valid is not None:
+            method, criteria = valid
+            if criteria is not None:
+                fields.update(method=method, criteria=criteria, direction=criteria_form.cleaned_data["direction"])
+            try:
+                changes.change_item_add(change=change, kind=form.cleaned_data["kind"], kpi=form.cleaned_data["kpi"],
+                                        **fields)
+            except ValidationError as exc:
+                _apply_errors(form, exc)
+            else:
+                return redirect("change_detail", pk=pk)
+    return render(request, "agreements/change_detail.html",
+                  _detail_context(request, change, item_form=form, criteria_form=criteria_form), status=400)
+
+
+@login_required
+@require_POST
+def change_item_remove(request, pk, item_pk):
+    change = get_change_for(request.user, pk, write=True)
+    changes.change_item_remove(item=get_object_or_404(ChangeItem, pk=item_pk, change_request=change))
+    return redirect("change_detail", pk=pk)
+
+
+@login_required
+@require_POST
+def change_evidence_add(request, pk):
+    change = get_change_for(request.user, pk, write=True)
+    form = EvidenceForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            changes.evidence_add(change=change, upload=form.cleaned_data["file"], user=request.user)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("The evidence was attached."))
+            return redirect("change_detail", pk=pk)
+    return render(request, "agreements/change_detail.html", _detail_context(request, change, evidence_form=form),
+                  status=400)
+
+
+@login_required
+@require_POST
+def change_submit(request, pk):
+    change = get_change_for(request.user, pk)
+    if not can_edit_content(request.user, change.agreement):
+        raise Http404
+    try:
+        changes.change_submit(change=change, user=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("The change request was submitted to the committee."))
+    return redirect("change_detail", pk=pk)
+
+
+@login_required
+@require_POST
+def change_decide(request, pk):
+    change = get_change_for(request.user, pk)
+    if not sits_on_committee_for(request.user, change.agreement):
+        raise Http404
+    form = DecisionForm(request.POST)
+    if form.is_valid():
+        data = dict(form.cleaned_data)
+        approve = data.pop("decision") == "approve"
+        try:
+            changes.change_decide(change=change, user=request.user, approve=approve, **data)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("The decision was recorded."))
+            return redirect("change_detail", pk=pk)
+    return render(request, "agreements/change_detail.html", _detail_context(request, change, decision_form=form),
+                  status=400)
+
+
+@login_required
+def agreement_versions(request, pk, number=None):
+    """Every version of the agreement; one version beside the one before it."""
+    agreement = get_agreement_for(request.user, pk)
+    versions = list(agreement.versions.select_related("change_request"))
+    chosen = next((v for v in versions if v.number == number), versions[-1] if versions else None)
+    before = next((v for v in versions if chosen and v.number == chosen.number - 1), None)
+    rows = _compare(before.snapshot if before else None, chosen.snapshot if chosen else None)
+    return render(request, "agreements/versions.html", {"agreement": agreement, "versions": versions,
+                                                        "chosen": chosen, "before": before, "rows": rows})
+
+
+def _compare(old, new) -> list[dict]:
+    old_kpis = {k["id"]: k for k in (old or {}).get("kpis", [])}
+    new_kpis = {k["id"]: k for k in (new or {}).get("kpis", [])}
+    rows = []
+    for kid in list(old_kpis) + [k for k in new_kpis if k not in old_kpis]:
+        a, b = old_kpis.get(kid), new_kpis.get(kid)
+        changed = a != b if a and b else True
+        rows.append({"before": a, "after": b, "changed": changed})
+    return rows
+
+

@@ -82,10 +82,14 @@ def get_change_for(user, pk, *, write: bool = False):
     from .models import ChangeRequest
 
     change = get_object_or_404(
-        ChangeRequest.objects.select_related("agreement__unit__head", "agreement__fiscal_year", "opened_by",
-                                             "resolution"),
-        pk=pk, agreement__in=agreements_visible_to(user),
+        ChangeRequest.objects.select_related(
+            "agreement__unit__head", "agreement__fiscal_year", "opened_by", "resolution"
+        ),
+        pk=pk,
+        agreement__in=agreements_visible_to(user),
     )
-    if write and not (change.status == ChangeRequest.Status.DRAFT and can_edit_content(user, change.agreement)):
+    if write and not (
+        change.status == ChangeRequest.Status.DRAFT and can_edit_content(user, change.agreement)
+    ):
         raise Http404
     return change

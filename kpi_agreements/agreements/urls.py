@@ -16,7 +16,9 @@ urlpatterns = [
     path("years/<int:pk>/cascade/", views.cascade_map, name="cascade_map"),
     # Workflow: negotiation and signing
     path("agreements/<int:pk>/submit/", views_workflow.agreement_submit, name="agreement_submit"),
-    path("agreements/<int:pk>/revision/", views_workflow.agreement_request_revision, name="agreement_revision"),
+    path(
+        "agreements/<int:pk>/revision/", views_workflow.agreement_request_revision, name="agreement_revision"
+    ),
     path("agreements/<int:pk>/approve/", views_workflow.agreement_approve, name="agreement_approve"),
     path("agreements/<int:pk>/sign/<int:party_pk>/", views_workflow.agreement_sign, name="agreement_sign"),
     path("kpis/<int:pk>/comments/", views_workflow.kpi_comment_add, name="kpi_comment_add"),
@@ -27,10 +29,18 @@ urlpatterns = [
     path("agreements/<int:pk>/changes/new/", views_change.change_create, name="change_create"),
     path("changes/<int:pk>/", views_change.change_detail, name="change_detail"),
     path("changes/<int:pk>/items/", views_change.change_item_add, name="change_item_add"),
-    path("changes/<int:pk>/items/<int:item_pk>/remove/", views_change.change_item_remove, name="change_item_remove"),
+    path(
+        "changes/<int:pk>/items/<int:item_pk>/remove/",
+        views_change.change_item_remove,
+        name="change_item_remove",
+    ),
     path("changes/<int:pk>/evidence/", views_change.change_evidence_add, name="change_evidence_add"),
     path("changes/<int:pk>/submit/", views_change.change_submit, name="change_submit"),
     path("changes/<int:pk>/decide/", views_change.change_decide, name="change_decide"),
     path("agreements/<int:pk>/versions/", views_change.agreement_versions, name="agreement_versions"),
-    path("agreements/<int:pk>/versions/<int:number>/", views_change.agreement_versions, name="agreement_version"),
+    path(
+        "agreements/<int:pk>/versions/<int:number>/",
+        views_change.agreement_versions,
+        name="agreement_version",
+    ),
 ]

@@ -10,14 +10,17 @@ from django.views.decorators.http import require_POST
 from kpi_agreements.core.scoring_ui import CalculatorForm, CriteriaForm
 from kpi_agreements.fiscal.models import FiscalYear
 from kpi_agreements.organisation.views import _apply_errors
+from kpi_agreements.workflow.services import timeline
 
-from . import services
+from . import changes, services
 from .access import (
     agreements_visible_to,
     can_edit_agreement,
+    can_edit_content,
     can_edit_template,
     get_agreement_for,
     get_kpi_for,
+    sits_on_committee_for,
 )
 from .forms import ActionPlanForm, KPIForm, PartyFormSet
 from .history import kpi_changes
@@ -35,7 +38,9 @@ def agreements_home(request):
 def _editor_context(request, agreement: Agreement) -> dict:
     """Everything the editor shows, in a fixed number of queries whatever the number of KPIs."""
     all_kpis = list(
-        agreement.kpis.select_related("dimension", "supervisor", "collector", "cascaded_from__agreement__unit")
+        agreement.kpis.select_related(
+            "dimension", "supervisor", "collector", "cascaded_from__agreement__unit"
+        )
     )
     kpis = services.outline([k for k in all_kpis if k.cancelled_from_round is None])
     dimensions = list(agreement.fiscal_year.dimensions.all())
@@ -217,6 +222,11 @@ def kpi_detail(request, pk):
             "criteria_form": CriteriaForm(
                 initial=CriteriaForm.initial_from(kpi.method, kpi.criteria, kpi.direction)
             ),
+            "comments": kpi.comments.select_related("author"),
+            "proposals": kpi.proposals.select_related("author", "decided_by"),
+            "is_committee": sits_on_committee_for(request.user, kpi.agreement),
+            "is_editor": can_edit_content(request.user, kpi.agreement),
+            "negotiating": kpi.agreement.status in (Agreement.Status.SUBMITTED, Agreement.Status.REVISION),
         },
     )
 

@@ -43,8 +43,11 @@ class ChangeItemForm(forms.ModelForm):
 
 
 class DecisionForm(ResolutionForm):
-    decision = forms.ChoiceField(label=gettext_lazy("Decision"), widget=forms.RadioSelect,
-                                 choices=[("approve", gettext_lazy("Approve")), ("reject", gettext_lazy("Reject"))])
+    decision = forms.ChoiceField(
+        label=gettext_lazy("Decision"),
+        widget=forms.RadioSelect,
+        choices=[("approve", gettext_lazy("Approve")), ("reject", gettext_lazy("Reject"))],
+    )
 
 
 class EvidenceForm(forms.Form):
@@ -69,24 +72,41 @@ def change_create(request, pk):
         else:
             return redirect("change_detail", pk=change.pk)
     status = 400 if window is None and request.method == "POST" else 200
-    return render(request, "agreements/change_form.html", {"agreement": agreement, "form": form,
-                                                           "window": window}, status=status)
+    return render(
+        request,
+        "agreements/change_form.html",
+        {"agreement": agreement, "form": form, "window": window},
+        status=status,
+    )
 
 
-def _detail_context(request, change, item_form=None, criteria_form=None, evidence_form=None, decision_form=None):
+def _detail_context(
+    request, change, item_form=None, criteria_form=None, evidence_form=None, decision_form=None
+):
     items = list(change.items.select_related("kpi", "dimension"))
-    editable = change.status == ChangeRequest.Status.DRAFT and can_edit_content(request.user, change.agreement)
-    deciding = change.status == ChangeRequest.Status.SUBMITTED and sits_on_committee_for(request.user,
-                                                                                        change.agreement)
+    editable = change.status == ChangeRequest.Status.DRAFT and can_edit_content(
+        request.user, change.agreement
+    )
+    deciding = change.status == ChangeRequest.Status.SUBMITTED and sits_on_committee_for(
+        request.user, change.agreement
+    )
     after = None
     if change.status in (ChangeRequest.Status.DRAFT, ChangeRequest.Status.SUBMITTED) and items:
         weights = changes.weights_after(change.agreement, items)
         names = {k.pk: k.name for k in change.agreement.kpis.all()}
         names.update({("new", i.pk): i.name for i in items if i.kind == ChangeItem.Kind.ADD})
-        after = {"rows": [(names.get(key, "?"), w) for key, w in weights.items()], "total": sum(weights.values())}
+        after = {
+            "rows": [(names.get(key, "?"), w) for key, w in weights.items()],
+            "total": sum(weights.values()),
+        }
     return {
-        "change": change, "agreement": change.agreement, "items": items, "editable": editable,
-        "deciding": deciding, "after": after, "timeline": timeline(change),
+        "change": change,
+        "agreement": change.agreement,
+        "items": items,
+        "editable": editable,
+        "deciding": deciding,
+        "after": after,
+        "timeline": timeline(change),
         "evidence": change.evidence.all(),
         "item_form": item_form or (ChangeItemForm(change=change) if editable else None),
         "criteria_form": criteria_form or (CriteriaForm(prefix="criteria") if editable else None),
@@ -113,16 +133,23 @@ def change_item_add(request, pk):
         if valid is not None:
             method, criteria = valid
             if criteria is not None:
-                fields.update(method=method, criteria=criteria, direction=criteria_form.cleaned_data["direction"])
+                fields.update(
+                    method=method, criteria=criteria, direction=criteria_form.cleaned_data["direction"]
+                )
             try:
-                changes.change_item_add(change=change, kind=form.cleaned_data["kind"], kpi=form.cleaned_data["kpi"],
-                                        **fields)
+                changes.change_item_add(
+                    change=change, kind=form.cleaned_data["kind"], kpi=form.cleaned_data["kpi"], **fields
+                )
             except ValidationError as exc:
                 _apply_errors(form, exc)
             else:
                 return redirect("change_detail", pk=pk)
-    return render(request, "agreements/change_detail.html",
-                  _detail_context(request, change, item_form=form, criteria_form=criteria_form), status=400)
+    return render(
+        request,
+        "agreements/change_detail.html",
+        _detail_context(request, change, item_form=form, criteria_form=criteria_form),
+        status=400,
+    )
 
 
 @login_required
@@ -146,8 +173,12 @@ def change_evidence_add(request, pk):
         else:
             messages.success(request, _("The evidence was attached."))
             return redirect("change_detail", pk=pk)
-    return render(request, "agreements/change_detail.html", _detail_context(request, change, evidence_form=form),
-                  status=400)
+    return render(
+        request,
+        "agreements/change_detail.html",
+        _detail_context(request, change, evidence_form=form),
+        status=400,
+    )
 
 
 @login_required
@@ -182,8 +213,12 @@ def change_decide(request, pk):
         else:
             messages.success(request, _("The decision was recorded."))
             return redirect("change_detail", pk=pk)
-    return render(request, "agreements/change_detail.html", _detail_context(request, change, decision_form=form),
-                  status=400)
+    return render(
+        request,
+        "agreements/change_detail.html",
+        _detail_context(request, change, decision_form=form),
+        status=400,
+    )
 
 
 @login_required
@@ -194,8 +229,11 @@ def agreement_versions(request, pk, number=None):
     chosen = next((v for v in versions if v.number == number), versions[-1] if versions else None)
     before = next((v for v in versions if chosen and v.number == chosen.number - 1), None)
     rows = _compare(before.snapshot if before else None, chosen.snapshot if chosen else None)
-    return render(request, "agreements/versions.html", {"agreement": agreement, "versions": versions,
-                                                        "chosen": chosen, "before": before, "rows": rows})
+    return render(
+        request,
+        "agreements/versions.html",
+        {"agreement": agreement, "versions": versions, "chosen": chosen, "before": before, "rows": rows},
+    )
 
 
 def _compare(old, new) -> list[dict]:
@@ -207,5 +245,3 @@ def _compare(old, new) -> list[dict]:
         changed = a != b if a and b else True
         rows.append({"before": a, "after": b, "changed": changed})
     return rows
-
-

@@ -197,5 +197,10 @@ def committee_queue(request):
 
 
 def _pending_change_requests(seats):
-    return (ChangeRequest.objects.filter(status=ChangeRequest.Status.SUBMITTED, agreement__unit__committees__in=seats)
-            .select_related("agreement__unit", "agreement__fiscal_year").distinct())
+    return (
+        ChangeRequest.objects.filter(
+            status=ChangeRequest.Status.SUBMITTED, agreement__unit__committees__in=seats
+        )
+        .select_related("agreement__unit", "agreement__fiscal_year")
+        .distinct()
+    )

@@ -4,7 +4,6 @@ import hashlib
 import re
 import subprocess
 from datetime import datetime
-from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -340,7 +339,3 @@ def test_the_documents_page_is_refused_to_those_who_cannot_read_the_agreement(
     assert response.status_code == 404
     assert not AgreementDocument.objects.exists()
 
-
-def test_the_document_weights_are_the_agreement_weights(full):
-    # The table prints weights as the editor does: 20, 12.5 (no trailing zeros of the 4 stored places).
-    assert {k.name: k.weight for k in full.kpis.all()}["ดัชนีคุณภาพบริการ"] == Decimal("12.5000")

@@ -1,4 +1,4 @@
-"""The official PDF of an agreement (issue 5 item 4): content, Thai digits, the rendering task and downloads."""
+"""The official PDF of an agreement (issue 5 item 4): content, Thai digits, the task, downloads."""
 
 import hashlib
 import re
@@ -135,19 +135,23 @@ def test_the_signed_layout_carries_every_part_of_the_agreement(full, tmp_path):
     assert "มิติที่ 1 ประสิทธิผล (น้ำหนักร้อยละ 57.5)" in text
     assert "มิติที่ 2 คุณภาพการให้บริการ (น้ำหนักร้อยละ 42.5)" in text
     assert "รวม 100" in text
-    # Part 4: every KPI's template, numbered in reading order, with its weight.
-    for number, name, weight in [
-        ("1", "ความสำเร็จของการเบิกจ่าย", "32.5"),
-        ("1.1", "ร้อยละการเบิกจ่ายงบลงทุน", "20"),
-        ("1.2", "ดัชนีคุณภาพบริการ", "12.5"),
-        ("2", "ความสำเร็จของระบบงาน", "25"),
-        ("3", "ศูนย์บริการร่วม", "17.5"),
-        ("4", "คุณภาพรายงานประจำปี", "25"),
-    ]:
-        assert f"ตัวชี้วัดที่ {number} {name}" in text
-        assert f"ชื่อตัวชี้วัด {name} " in text
-    for weight in ["32.5", "20", "12.5", "25", "17.5"]:
-        assert f"น้ำหนัก ร้อยละ {weight} " in text
+    # Part 3 rows and part 4 templates: every KPI, numbered in reading order, with its weight as printed
+    # (whole numbers bare, fractions without trailing zeros). Table cells wrap, so rows are compared
+    # without spaces.
+    squeezed = text.replace(" ", "")
+    kpis = [
+        ("1", "ความสำเร็จของการเบิกจ่าย", "32.5", "85.58890.25"),
+        ("1.1", "ร้อยละการเบิกจ่ายงบลงทุน", "20", "85.58890.25"),
+        ("1.2", "ดัชนีคุณภาพบริการ", "12.5", "–––"),
+        ("2", "ความสำเร็จของระบบงาน", "25", "–––"),
+        ("3", "ศูนย์บริการร่วม", "17.5", "–––"),
+        ("4", "คุณภาพรายงานประจำปี", "25", "–––"),
+    ]
+    for number, name, weight, baseline in kpis:
+        assert f"{number}{name}ร้อยละ{weight}{baseline}" in squeezed
+        template = text.split(f"ตัวชี้วัดที่ {number} {name} ")[1].split("ตัวชี้วัดที่ ")[0]
+        assert template.startswith(f"ชื่อตัวชี้วัด {name} มิติ มิติที่ ")
+        assert f" น้ำหนัก ร้อยละ {weight} " in template
     # The criteria of each method.
     assert "60 70 80 90 100" in text  # quantitative t1..t5
     assert "ความพึงพอใจ 60 1 2 3 4 5" in text and "ความรวดเร็ว 40 10 20 30 40 50" in text
@@ -338,4 +342,3 @@ def test_the_documents_page_is_refused_to_those_who_cannot_read_the_agreement(
     response = getattr(client, method)(reverse("agreement_documents", args=[agreement.pk]))
     assert response.status_code == 404
     assert not AgreementDocument.objects.exists()
-

@@ -35,8 +35,11 @@ def set_state(agreement, state):
 
 
 def moves(agreement):
-    return list(Transition.objects.filter(object_id=agreement.pk, content_type__model="agreement")
-                .values_list("action", "from_state", "to_state"))
+    return list(
+        Transition.objects.filter(object_id=agreement.pk, content_type__model="agreement").values_list(
+            "action", "from_state", "to_state"
+        )
+    )
 
 
 def run(action, agreement, user):
@@ -44,8 +47,9 @@ def run(action, agreement, user):
         return workflow.agreement_submit(agreement=agreement, user=user)
     if action == "request_revision":
         return workflow.agreement_request_revision(agreement=agreement, user=user, comment="ปรับเกณฑ์")
-    return workflow.agreement_approve(agreement=agreement, user=user, number=f"{agreement.pk}/2570",
-                                      date=date(2026, 12, 1), text="เห็นชอบ")
+    return workflow.agreement_approve(
+        agreement=agreement, user=user, number=f"{agreement.pk}/2570", date=date(2026, 12, 1), text="เห็นชอบ"
+    )
 
 
 def allowed(state, action, persona):
@@ -57,7 +61,9 @@ def allowed(state, action, persona):
 @pytest.mark.parametrize("state", STATES)
 @pytest.mark.parametrize("action", ["submit", "request_revision", "approve"])
 @pytest.mark.parametrize("persona", PERSONAS)
-def test_every_state_move_and_persona(complete, org, state, action, persona, django_capture_on_commit_callbacks):
+def test_every_state_move_and_persona(
+    complete, org, state, action, persona, django_capture_on_commit_callbacks
+):
     agreement = set_state(complete, state)
     user = getattr(org, persona)
     target = {"submit": "submitted", "request_revision": "revision", "approve": "approved"}[action]
@@ -82,15 +88,21 @@ def test_an_incomplete_agreement_cannot_be_submitted_and_says_what_is_missing(ag
     assert Agreement.objects.get(pk=agreement.pk).status == "draft"
 
 
-def test_the_negotiation_from_submission_to_a_locked_signed_agreement(complete, org, client_for,
-                                                                      django_capture_on_commit_callbacks):
+def test_the_negotiation_from_submission_to_a_locked_signed_agreement(
+    complete, org, client_for, django_capture_on_commit_callbacks
+):
     kpi = complete.kpis.order_by("pk").first()
     with django_capture_on_commit_callbacks(execute=True):
         workflow.agreement_submit(agreement=complete, user=org.head_a)
     # The committee comments and proposes; the unit accepts one proposal after the revision request.
     workflow.kpi_comment_add(kpi=kpi, user=org.member, text="ค่าเป้าหมายต่ำเกินไป")
-    proposal = workflow.proposal_add(kpi=kpi, user=org.member, method="quantitative", direction="higher",
-                                     criteria={"thresholds": ["70", "75", "80", "85", "90"]})
+    proposal = workflow.proposal_add(
+        kpi=kpi,
+        user=org.member,
+        method="quantitative",
+        direction="higher",
+        criteria={"thresholds": ["70", "75", "80", "85", "90"]},
+    )
     with django_capture_on_commit_callbacks(execute=True):
         workflow.agreement_request_revision(agreement=complete, user=org.member, comment="ปรับเกณฑ์ตามข้อเสนอ")
     workflow.proposal_decide(proposal=proposal, user=org.head_a, accept=True)
@@ -98,8 +110,13 @@ def test_the_negotiation_from_submission_to_a_locked_signed_agreement(complete, 
     assert Proposal.objects.get(pk=proposal.pk).status == "accepted"
     with django_capture_on_commit_callbacks(execute=True):
         workflow.agreement_submit(agreement=complete, user=org.head_a, comment="แก้ไขแล้ว")
-        workflow.agreement_approve(agreement=complete, user=org.member, number="5/2570", date=date(2026, 12, 20),
-                                   text="เห็นชอบคำรับรอง")
+        workflow.agreement_approve(
+            agreement=complete,
+            user=org.member,
+            number="5/2570",
+            date=date(2026, 12, 20),
+            text="เห็นชอบคำรับรอง",
+        )
     agreement = Agreement.objects.get(pk=complete.pk)
     assert agreement.status == "approved" and agreement.approval_resolution.number == "5/2570"
     pledgor = agreement.parties.get(role="pledgor")
@@ -115,8 +132,15 @@ def test_the_negotiation_from_submission_to_a_locked_signed_agreement(complete, 
     assert agreement.status == "signed"
     signed = Party.objects.get(pk=recipient.pk)
     assert signed.signed_name == org.executive.display_name and signed.signed_at is not None
-    assert [m[0] for m in moves(agreement)] == ["submit", "request_revision", "submit", "approve", "sign", "sign",
-                                               "lock"]
+    assert [m[0] for m in moves(agreement)] == [
+        "submit",
+        "request_revision",
+        "submit",
+        "approve",
+        "sign",
+        "sign",
+        "lock",
+    ]
     assert agreement.documents.filter(kind="signed").exists()
     # Locked: no path changes the content.
     with pytest.raises(ValidationError):
@@ -133,7 +157,9 @@ def test_two_concurrent_approvals_make_exactly_one_move(transactional_db, org, d
     from kpi_agreements.organisation.models import Unit
 
     Unit.objects.filter(pk=org.bureau_a.pk).update(head=org.head_a)
-    agreement = services.agreements_create(fiscal_year=org.year, units=[Unit.objects.get(pk=org.bureau_a.pk)])[0]
+    agreement = services.agreements_create(
+        fiscal_year=org.year, units=[Unit.objects.get(pk=org.bureau_a.pk)]
+    )[0]
     for d in dims:
         add_kpi(agreement, d, d.weight, supervisor=org.head_a, collector=org.head_a)
     agreement = set_state(agreement, "submitted")
@@ -142,8 +168,9 @@ def test_two_concurrent_approvals_make_exactly_one_move(transactional_db, org, d
     def approve(number):
         try:
             barrier.wait()
-            workflow.agreement_approve(agreement=agreement, user=org.member, number=number, date=date(2026, 12, 1),
-                                       text="เห็นชอบ")
+            workflow.agreement_approve(
+                agreement=agreement, user=org.member, number=number, date=date(2026, 12, 1), text="เห็นชอบ"
+            )
             outcomes.append("ok")
         except Exception as exc:  # the loser is refused: a ValidationError, or the database's lock error
             outcomes.append(type(exc).__name__)
@@ -169,7 +196,9 @@ def test_notices_reach_the_committee_once_per_step(complete, org, django_capture
     assert Notice.objects.count() == 1 and len(mail.outbox) == 1
 
 
-def test_only_the_committee_sees_the_queue_entry(complete, org, client_for, django_capture_on_commit_callbacks):
+def test_only_the_committee_sees_the_queue_entry(
+    complete, org, client_for, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         workflow.agreement_submit(agreement=complete, user=org.head_a)
     queue = client_for(org.member).get(reverse("committee_queue")).context["agreements"]
@@ -181,7 +210,9 @@ def test_only_the_committee_sees_the_queue_entry(complete, org, client_for, djan
 def test_wrong_people_cannot_move_the_agreement_by_url(complete, org, client_for, persona, status):
     client = client_for(getattr(org, persona))
     assert client.post(reverse("agreement_submit", args=[complete.pk])).status_code == status
-    assert client.post(reverse("agreement_revision", args=[complete.pk]), {"comment": "x"}).status_code == status
+    assert (
+        client.post(reverse("agreement_revision", args=[complete.pk]), {"comment": "x"}).status_code == status
+    )
     assert client.post(reverse("agreement_approve", args=[complete.pk]), {}).status_code == status
     assert Agreement.objects.get(pk=complete.pk).status == "draft" and moves(complete) == []
 

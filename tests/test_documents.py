@@ -176,10 +176,18 @@ def test_a_draft_preview_is_marked_as_a_draft(agreement, tmp_path):
     assert "หน้า 1 / 4" in text
 
 
-def test_thai_digits_replace_every_ascii_digit_of_the_document(full, tmp_path):
-    text = pdf_text(render_agreement_pdf(full, draft=False, thai_digits=True), tmp_path)
+def test_thai_digits_replace_every_ascii_digit_of_the_document(agreement, dims, org, tmp_path):
+    # One KPI carries every kind of number: weight, thresholds, baseline years and values, a phone number;
+    # a signature adds a date, the footer the page counters.
+    supervisor = _person("sup", "นาง", "วิไล", "ตรวจดี", "นักวิเคราะห์", office="ห้อง 301", mobile="0812345678")
+    add_kpi(agreement, dims[0], "12.5", "ร้อยละการเบิกจ่าย", baseline=BASELINE, supervisor=supervisor)
+    agreement.parties.filter(role=Party.Role.RECIPIENT).update(
+        signed_at=datetime(2026, 12, 15, 10, 30, tzinfo=BANGKOK), signed_name="นางสมศรี รักงาน"
+    )
+    text = pdf_text(render_agreement_pdf(agreement, draft=False, thai_digits=True), tmp_path)
     assert "๒๕๗๐" in text and "๑ ตุลาคม ๒๕๖๙" in text and "ลงนามเมื่อ ๑๕ ธันวาคม ๒๕๖๙" in text
-    assert "หน้า ๑ / " in text and "๐๘๑๒๓๔๕๖๗๘" in text
+    assert "ร้อยละ ๑๒.๕" in text and "๖๐ ๗๐ ๘๐ ๙๐ ๑๐๐" in text and "๘๕.๕ ๘๘ ๙๐.๒๕" in text
+    assert "หน้า ๑ / ๔" in text and "๐๘๑๒๓๔๕๖๗๘" in text
     assert "2570" not in text
     assert not re.search(r"[0-9]", text)
 
@@ -191,6 +199,15 @@ def test_thai_digits_leave_markup_styles_and_character_references_alone():
     assert thai_digits_html(html) == (
         '<p style="width: 10mm" data-x="2">ปี ๒๕๗๐ &#39;๕&#x27;</p><style>a { margin: 1mm }</style><!-- 3 -->'
     )
+
+
+def test_the_renderer_fetches_the_sarabun_files_and_nothing_else():
+    fonts = list(render.font_files().values())
+    fetcher = render.FontsOnlyFetcher(fonts)
+    assert fetcher.fetch(fonts[0].as_uri()).read(4) == b"\x00\x01\x00\x00"  # a TrueType file
+    for url in ["file:///etc/passwd", "http://169.254.169.254/latest/meta-data/", "data:text/plain,x"]:
+        with pytest.raises(ValueError):
+            fetcher.fetch(url)
 
 
 # --- the rendering task ------------------------------------------------------------------------------

@@ -29,9 +29,8 @@ def render_agreement_document(document_id: int) -> None:
     AgreementDocument.objects.filter(pk=document.pk).update(status=Status.PROCESSING, error="")
     agreement = document.agreement
     try:
-        from . import (
-            render,
-        )  # WeasyPrint is heavy: loaded by the worker that renders, not by every web process
+        # WeasyPrint is heavy: imported by the worker that renders, not by every web process.
+        from . import render
 
         pdf = render.render_agreement_pdf(
             agreement, draft=document.kind == AgreementDocument.Kind.DRAFT, thai_digits=document.thai_digits

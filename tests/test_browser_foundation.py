@@ -15,10 +15,16 @@ def log_in(page, username, password):
     page.click("main form button.btn-primary")
 
 
+def open_menu(page, href):
+    """Open the navigation's Organisation menu (หน่วยงาน) and follow one of its links."""
+    page.click("nav .dropdown-toggle:has-text('หน่วยงาน')")
+    page.click(f"nav a.dropdown-item[href='{href}']")
+
+
 @pytest.mark.browser
 def test_administrator_creates_a_unit_invites_a_person_who_then_sees_only_their_part(org, page, live_server):
     log_in(page, "admin", PASSWORD)
-    page.click("nav >> text=หน่วยงาน")
+    open_menu(page, "/units/")
     page.click("main >> text=สร้างหน่วยงาน")
     page.select_option("select[name=parent]", str(org.bureau_a.pk))
     page.fill("input[name=name_th]", "กลุ่มงานติดตามผล")
@@ -28,7 +34,7 @@ def test_administrator_creates_a_unit_invites_a_person_who_then_sees_only_their_
     page.click("main form button.btn-primary")
     page.wait_for_selector("h1:has-text('กลุ่มงานติดตามผล')")
 
-    page.click("nav >> text=บุคลากร")
+    open_menu(page, "/people/")
     page.click("main >> text=เพิ่มบุคลากร")
     page.fill("input[name=title]", "นางสาว")
     page.fill("input[name=first_name]", "สุดา")
@@ -52,7 +58,7 @@ def test_administrator_creates_a_unit_invites_a_person_who_then_sees_only_their_
     page.click("main form button.btn-primary")
     log_in(page, "suda", "suda-secret-2570")
     page.wait_for_selector("[data-testid=current-user]:has-text('สุดา')")
-    page.click("nav >> text=หน่วยงาน")
+    open_menu(page, "/units/")
     tree = page.locator(".unit-tree").inner_text()
     assert "กลุ่มงานติดตามผล" in tree
     for hidden in ("สำนักเอ", "สำนักบี", "กรมหนึ่ง", "กระทรวงทดสอบ"):

@@ -227,8 +227,9 @@ def signatories(parties: list[Party]) -> list[Signatory]:
 
 def agreement_context(agreement: Agreement, *, draft: bool, thai_digits: bool) -> dict:
     """Everything the template prints, in a fixed number of queries."""
+    # The document is the current version: KPIs cancelled by an approved change request are not part of it.
     kpis = outline(
-        agreement.kpis.select_related(
+        agreement.kpis.filter(cancelled_from_round__isnull=True).select_related(
             "dimension", "supervisor", "collector", "cascaded_from__agreement__unit", "mandatory"
         )
     )

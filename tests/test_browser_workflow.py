@@ -9,9 +9,9 @@ from kpi_agreements.agreements.models import Agreement, ChangeRequest
 from kpi_agreements.fiscal.models import Milestone
 from kpi_agreements.organisation.models import RoleAssignment
 from tests.conftest import PASSWORD
-from tests.test_documents import pdf_text
 from tests.factories import add_kpi
 from tests.test_browser_foundation import log_in
+from tests.test_documents import pdf_text
 
 
 def as_user(page, username):

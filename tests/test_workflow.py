@@ -232,3 +232,11 @@ def test_a_weight_proposal_accepted_changes_the_weight(complete, org):
     assert KPI.objects.get(pk=kpi.pk).weight == Decimal("40.0000")
     with pytest.raises(ValidationError):
         workflow.proposal_decide(proposal=proposal, user=org.head_a, accept=False)
+
+
+def test_a_refused_move_is_logged(complete, org, caplog):
+    with caplog.at_level("WARNING", logger="kpi_agreements.workflow"), pytest.raises(ValidationError):
+        workflow.agreement_approve(
+            agreement=complete, user=org.outsider, number="1", date=date(2026, 12, 1), text="x"
+        )
+    assert f"refused approve on agreements.Agreement #{complete.pk}" in caplog.text

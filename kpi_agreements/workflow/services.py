@@ -1,3 +1,5 @@
+import logging
+
 """Recording and reading workflow moves; one place for the rules every state machine shares."""
 
 from django.contrib.contenttypes.models import ContentType
@@ -6,6 +8,8 @@ from django.utils.translation import gettext as _
 from django_fsm import can_proceed, has_transition_perm
 
 from .models import Transition
+
+logger = logging.getLogger("kpi_agreements.workflow")
 
 
 def record(obj, *, action: str, from_state: str, to_state: str, actor, comment: str = "") -> Transition:
@@ -27,15 +31,27 @@ def timeline(obj):
 
 
 def check_move(bound_transition, user, *, labels: dict) -> None:
-    """Refuse a move with a reason a person understands: wrong state, wrong person, or unmet conditions."""
+    """Refuse a move with a reason a person understands: wrong state, wrong person, or unmet conditions.
+
+    Refusals are logged too, so an administrator can see who tried what.
+    """
     instance = bound_transition.__self__
     name = bound_transition.__name__
     state = instance.status
+    reason = None
     if not can_proceed(bound_transition, check_conditions=False):
-        raise ValidationError(
-            _("This cannot be done while the item is %(state)s.") % {"state": labels.get(state, state)}
+        reason = _("This cannot be done while the item is %(state)s.") % {"state": labels.get(state, state)}
+    elif not has_transition_perm(bound_transition, user):
+        reason = _("You may not do this (%(action)s).") % {"action": labels.get(name, name)}
+    elif not can_proceed(bound_transition):
+        reason = _("The conditions for this step are not met.")
+    if reason:
+        logger.warning(
+            "refused %s on %s #%s (state %s) by user %s",
+            name,
+            instance._meta.label,
+            instance.pk,
+            state,
+            getattr(user, "pk", None),
         )
-    if not has_transition_perm(bound_transition, user):
-        raise ValidationError(_("You may not do this (%(action)s).") % {"action": labels.get(name, name)})
-    if not can_proceed(bound_transition):
-        raise ValidationError(_("The conditions for this step are not met."))
+        raise ValidationError(reason)

@@ -1,6 +1,6 @@
-import logging
-
 """Recording and reading workflow moves; one place for the rules every state machine shares."""
+
+import logging
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError

@@ -119,7 +119,7 @@ def test_an_administrator_adds_dimensions_and_an_unbalanced_total_is_saved_with_
     names = list(org.year.dimensions.values_list("name_th", "weight"))
     assert names == [("ประสิทธิผล", Decimal("45.0000")), ("คุณภาพการให้บริการ", Decimal("15.0000"))]
     page = response.content.decode()
-    assert "60" in page and "not 100" in page
+    assert "มิติมีน้ำหนักรวม 60 ไม่ครบ 100" in page
     assert response.context["total"] == Decimal("60.0000") and not response.context["balanced"]
 
 
@@ -141,7 +141,7 @@ def test_dimensions_are_edited_and_deleted_in_one_save_and_100_is_balanced(org, 
         ("ก", Decimal("80.0000")),
         ("ค", Decimal("20.0000")),
     ]
-    assert response.context["balanced"] and "not 100" not in response.content.decode()
+    assert response.context["balanced"] and "มิติมีน้ำหนักรวม" not in response.content.decode()
 
 
 def test_the_empty_rows_offered_for_new_dimensions_are_ignored_when_left_alone(org, client_for):
@@ -287,7 +287,7 @@ def test_a_mandatory_kpi_carried_by_agreements_is_not_deleted(org, client_for):
     client = client_for(org.admin)
     response = client.post(reverse("mandatory_kpi_delete", args=[org.year.pk, m12.pk]), follow=True)
     assert MandatoryKPI.objects.filter(pk=m12.pk).exists()
-    assert "1 agreement carries KPI 1.2" in response.content.decode()
+    assert "คำรับรอง 1 ฉบับมีตัวชี้วัด 1.2" in response.content.decode()
     KPI.objects.filter(mandatory=m12).delete()
     client.post(reverse("mandatory_kpi_delete", args=[org.year.pk, m12.pk]))
     assert not MandatoryKPI.objects.filter(pk=m12.pk).exists()
@@ -392,7 +392,7 @@ def test_the_framework_is_not_copied_into_a_year_that_has_dimensions(org, client
     _example_framework(previous)
     _dimension(org.year, name="มีแล้ว")
     response = client_for(org.admin).post(reverse("framework_copy", args=[org.year.pk]), follow=True)
-    assert "already has dimensions" in response.content.decode()
+    assert "มีมิติอยู่แล้ว" in response.content.decode()
     assert list(org.year.dimensions.values_list("name_th", flat=True)) == ["มีแล้ว"]
     assert not org.year.mandatory_kpis.exists()
 
@@ -400,7 +400,7 @@ def test_the_framework_is_not_copied_into_a_year_that_has_dimensions(org, client
 def test_the_framework_is_not_copied_from_a_year_without_one(org, client_for):
     fiscal_year_create(be_year=2569)
     response = client_for(org.admin).post(reverse("framework_copy", args=[org.year.pk]), follow=True)
-    assert "FY 2569 has no framework to copy" in response.content.decode()
+    assert "ปีงบประมาณ พ.ศ. 2569 ไม่มีกรอบการประเมินผลให้คัดลอก" in response.content.decode()
     assert not org.year.dimensions.exists()
 
 
@@ -481,7 +481,7 @@ def test_each_unit_gets_a_draft_with_the_mandatory_kpis_of_its_type_and_redistri
         {"units": [org.bureau_a.pk, org.dept.pk]},
         follow=True,
     )
-    assert "2 draft agreements were created" in response.content.decode()
+    assert "สร้างร่างคำรับรอง 2 ฉบับเรียบร้อยแล้ว" in response.content.decode()
     bureau = Agreement.objects.get(unit=org.bureau_a, fiscal_year=org.year)
     assert bureau.status == Agreement.Status.DRAFT
     assert [(k.mandatory, k.weight) for k in bureau.kpis.all()] == [(m11, Decimal("15.0000"))]
@@ -518,7 +518,7 @@ def test_a_unit_gets_no_second_agreement_for_the_same_year(org, client_for):
     response = client.post(
         reverse("year_agreements_create", args=[org.year.pk]), {"units": [org.bureau_a.pk]}, follow=True
     )
-    assert "0 draft agreements were created" in response.content.decode()
+    assert "สร้างร่างคำรับรอง 0 ฉบับเรียบร้อยแล้ว" in response.content.decode()
     assert Agreement.objects.filter(unit=org.bureau_a, fiscal_year=org.year).count() == 1
     assert org.bureau_a not in response.context["candidates"]
 

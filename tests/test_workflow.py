@@ -181,7 +181,7 @@ def test_two_concurrent_approvals_make_exactly_one_move(transactional_db, org, d
                     outcomes.append("ok")
                     return
                 except OperationalError:
-                    # SQLite has no row locks: a writer that finds the table locked tries again, as a user would.
+                    # SQLite has no row locks: a writer finding the table locked tries again.
                     time.sleep(0.2)
             outcomes.append("gave up")
         except ValidationError:

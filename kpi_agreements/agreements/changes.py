@@ -9,15 +9,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django_fsm import ConcurrentTransition
 
 from kpi_agreements import scoring
 from kpi_agreements.core.scoring_ui import scoring_message
 from kpi_agreements.core.thai import be_date
 from kpi_agreements.fiscal.models import Milestone
 from kpi_agreements.organisation.models import Committee, Resolution
-from kpi_agreements.workflow.notify import addresser, queue_notices
-from kpi_agreements.workflow.services import check_move, record
+from kpi_agreements.workflow.notify import addresser
+from kpi_agreements.workflow.services import check_move, move, record
 
 from . import services
 from .locking import amending
@@ -128,21 +127,8 @@ def _check_items(change: ChangeRequest, items: list[ChangeItem]) -> None:
 # --- services ------------------------------------------------------------------------------------
 
 
-def _move(change: ChangeRequest, action: str, user, comment: str = "", *, check=True):
-    bound = getattr(change, action)
-    if check:
-        check_move(bound, user, labels=LABELS)
-    before = change.status
-    bound()
-    try:
-        change.save()
-    except ConcurrentTransition as exc:
-        raise ValidationError(_("Someone else decided this request a moment ago; reload the page.")) from exc
-    row = record(
-        change, action=action, from_state=before, to_state=change.status, actor=user, comment=comment
-    )
-    queue_notices(row)
-    return row
+def _move(obj, action: str, user, comment: str = "", *, check=True):
+    return move(obj, action, user, labels=LABELS, comment=comment, check=check)
 
 
 @transaction.atomic

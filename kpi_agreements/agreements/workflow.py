@@ -6,13 +6,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django_fsm import ConcurrentTransition
 
 from kpi_agreements import scoring
 from kpi_agreements.core.scoring_ui import scoring_message
 from kpi_agreements.organisation.models import Committee, Person, Resolution, RoleAssignment
-from kpi_agreements.workflow.notify import addresser, queue_notices
-from kpi_agreements.workflow.services import check_move, record
+from kpi_agreements.workflow.notify import addresser
+from kpi_agreements.workflow.services import check_move, move, record
 
 from . import services
 from .models import KPI, Agreement, KPIComment, Party, Proposal
@@ -30,22 +29,8 @@ def _locked(pk) -> Agreement:
     return Agreement.objects.select_for_update().select_related("unit", "fiscal_year").get(pk=pk)
 
 
-def _move(agreement: Agreement, action: str, user, comment: str = "", *, check=True):
-    """Take one declared transition, save it optimistically and write its row; refusals say why."""
-    bound = getattr(agreement, action)
-    if check:
-        check_move(bound, user, labels=LABELS)
-    before = agreement.status
-    bound()
-    try:
-        agreement.save()
-    except ConcurrentTransition as exc:
-        raise ValidationError(_("Someone else moved this agreement a moment ago; reload the page.")) from exc
-    row = record(
-        agreement, action=action, from_state=before, to_state=agreement.status, actor=user, comment=comment
-    )
-    queue_notices(row)
-    return row
+def _move(obj, action: str, user, comment: str = "", *, check=True):
+    return move(obj, action, user, labels=LABELS, comment=comment, check=check)
 
 
 @transaction.atomic

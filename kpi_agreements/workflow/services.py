@@ -5,7 +5,7 @@ import logging
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-from django_fsm import can_proceed, has_transition_perm
+from django_fsm import ConcurrentTransition, can_proceed, has_transition_perm
 
 from .models import Transition
 
@@ -55,3 +55,24 @@ def check_move(bound_transition, user, *, labels: dict) -> None:
             getattr(user, "pk", None),
         )
         raise ValidationError(reason)
+
+
+def move(obj, action: str, user, *, labels: dict, comment: str = "", check: bool = True) -> Transition:
+    """Take one declared transition, save it optimistically, write its row and queue its notices.
+
+    Call inside the service's transaction. ``check=False`` when the service has checked already.
+    """
+    from .notify import queue_notices
+
+    bound = getattr(obj, action)
+    if check:
+        check_move(bound, user, labels=labels)
+    before = obj.status
+    bound()
+    try:
+        obj.save()
+    except ConcurrentTransition as exc:
+        raise ValidationError(_("Someone else moved this a moment ago; reload the page.")) from exc
+    row = record(obj, action=action, from_state=before, to_state=obj.status, actor=user, comment=comment)
+    queue_notices(row)
+    return row

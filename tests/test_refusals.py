@@ -19,17 +19,35 @@ def world(agreement, dims, org):
     Agreement.objects.filter(pk=agreement.pk).update(status="submitted")
     proposal = workflow.proposal_add(kpi=kpi, user=org.member, weight=50)
     Agreement.objects.filter(pk=agreement.pk).update(status="signed")
-    change = changes.change_open(agreement=agreement, user=org.head_a, grounds="policy", grounds_other="",
-                                 justification="x", effective_round=12, today=date(2027, 3, 1))
+    change = changes.change_open(
+        agreement=agreement,
+        user=org.head_a,
+        grounds="policy",
+        grounds_other="",
+        justification="x",
+        effective_round=12,
+        today=date(2027, 3, 1),
+    )
     item = changes.change_item_add(change=change, kind="edit", kpi=kpi, name="ใหม่")
-    return {"agreement": agreement, "kpi": kpi, "proposal": proposal, "change": change, "item": item,
-            "party": agreement.parties.get(role="pledgor")}
+    return {
+        "agreement": agreement,
+        "kpi": kpi,
+        "proposal": proposal,
+        "change": change,
+        "item": item,
+        "party": agreement.parties.get(role="pledgor"),
+    }
 
 
 def snapshot():
-    return (list(Agreement.objects.values_list("status", "version")), Transition.objects.count(),
-            KPIComment.objects.count(), list(Proposal.objects.values_list("status", flat=True)),
-            list(ChangeRequest.objects.values_list("status", flat=True)), ChangeItem.objects.count())
+    return (
+        list(Agreement.objects.values_list("status", "version")),
+        Transition.objects.count(),
+        KPIComment.objects.count(),
+        list(Proposal.objects.values_list("status", flat=True)),
+        list(ChangeRequest.objects.values_list("status", flat=True)),
+        ChangeItem.objects.count(),
+    )
 
 
 CASES = [
@@ -41,8 +59,12 @@ CASES = [
     ("proposal_decide", "proposal", {"accept": "1"}, ["member", "executive", "head_b", "outsider"]),
     ("change_create", "agreement", {"grounds": "policy"}, ["member", "executive", "head_b", "outsider"]),
     ("change_evidence_add", "change", {}, ["member", "executive", "head_b", "outsider"]),
-    ("change_decide", "change", {"decision": "approve", "number": "1", "date": "2027-03-01", "text": "x"},
-     ["head_a", "planner", "executive", "outsider"]),
+    (
+        "change_decide",
+        "change",
+        {"decision": "approve", "number": "1", "date": "2027-03-01", "text": "x"},
+        ["head_a", "planner", "executive", "outsider"],
+    ),
     ("change_submit", "change", {}, ["member", "executive", "head_b", "outsider"]),
     ("agreement_documents", "agreement", {}, ["head_b", "outsider"]),
 ]
@@ -61,11 +83,13 @@ def test_only_the_party_signs_for_itself(world, org, client_for):
     Agreement.objects.filter(pk=world["agreement"].pk).update(status="approved")
     for persona in ("member", "planner", "executive"):
         response = client_for(getattr(org, persona)).post(
-            reverse("agreement_sign", args=[world["agreement"].pk, world["party"].pk]), follow=True)
+            reverse("agreement_sign", args=[world["agreement"].pk, world["party"].pk]), follow=True
+        )
         assert response.status_code in (200, 404)
     assert world["agreement"].parties.filter(signed_at__isnull=False).count() == 0
-    outsider = client_for(org.outsider).post(reverse("agreement_sign", args=[world["agreement"].pk,
-                                                                             world["party"].pk]))
+    outsider = client_for(org.outsider).post(
+        reverse("agreement_sign", args=[world["agreement"].pk, world["party"].pk])
+    )
     assert outsider.status_code == 404
 
 

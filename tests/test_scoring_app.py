@@ -184,3 +184,20 @@ def test_htmx_requests_get_only_the_result_panel(org, client_for):
 
 def test_the_calculator_needs_a_login(db, client):
     assert client.get(reverse("calculator")).status_code == 302
+
+
+def test_the_calculator_scores_an_editors_prefixed_criteria(org, client_for):
+    """Beside each criteria editor the calculator receives that editor's fields, named criteria-…."""
+    fields = {f"criteria-q_t{k}": str(50 + 10 * k) for k in range(1, 6)}
+    response = client_for(org.head_a).post(
+        reverse("calculator") + "?prefix=criteria",
+        dict(fields, **{"criteria-method": "quantitative", "criteria-q_actual": "75", "name": "x"}),
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.context["outcome"]["score"] == Decimal("2.5000")
+
+
+@pytest.mark.parametrize("url_name", ["mandatory_kpi_create"])
+def test_criteria_pages_carry_the_calculator(org, dims, client_for, url_name):
+    page = client_for(org.admin).get(reverse(url_name, args=[org.year.pk]))
+    assert page.status_code == 200 and 'id="calc-result"' in page.content.decode()

@@ -225,8 +225,11 @@ def agreements_create(*, fiscal_year, units: list[Unit]) -> list[Agreement]:
         Agreement.objects.filter(fiscal_year=fiscal_year, unit__in=units).values_list("unit_id", flat=True)
     )
     # Read the units afresh: the parties come from their heads as they are now, not as the caller saw them.
-    units = list(Unit.objects.filter(pk__in=[u.pk for u in units if u.pk not in existing])
-                 .select_related("head").order_by("path"))
+    units = list(
+        Unit.objects.filter(pk__in=[u.pk for u in units if u.pk not in existing])
+        .select_related("head")
+        .order_by("path")
+    )
     if not units:
         return []
     ancestor_paths = {u.path[:n] for u in units for n in range(Unit.steplen, len(u.path), Unit.steplen)}

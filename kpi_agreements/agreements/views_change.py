@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from kpi_agreements.core.scoring_ui import CriteriaForm
+from kpi_agreements.core.scoring_ui import CalculatorForm
 from kpi_agreements.organisation.views import _apply_errors
 from kpi_agreements.workflow.services import timeline
 
@@ -109,7 +109,7 @@ def _detail_context(
         "timeline": timeline(change),
         "evidence": change.evidence.all(),
         "item_form": item_form or (ChangeItemForm(change=change) if editable else None),
-        "criteria_form": criteria_form or (CriteriaForm(prefix="criteria") if editable else None),
+        "criteria_form": criteria_form or (CalculatorForm(prefix="criteria") if editable else None),
         "evidence_form": evidence_form or (EvidenceForm() if editable else None),
         "decision_form": decision_form or (DecisionForm() if deciding else None),
     }
@@ -126,7 +126,7 @@ def change_detail(request, pk):
 def change_item_add(request, pk):
     change = get_change_for(request.user, pk, write=True)
     form = ChangeItemForm(request.POST, change=change)
-    criteria_form = CriteriaForm(request.POST, prefix="criteria")
+    criteria_form = CalculatorForm(request.POST, prefix="criteria")
     if form.is_valid() and criteria_form.is_valid():
         fields = {k: v for k, v in form.cleaned_data.items() if k not in ("kind", "kpi", "change_criteria")}
         valid = criteria_form.validated_criteria() if form.cleaned_data["change_criteria"] else ("", None)

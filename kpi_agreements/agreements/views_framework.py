@@ -17,7 +17,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from kpi_agreements import scoring
-from kpi_agreements.core.scoring_ui import CriteriaForm, scoring_message
+from kpi_agreements.core.scoring_ui import CalculatorForm, CriteriaForm, scoring_message
 from kpi_agreements.fiscal.access import can_manage_years, get_fiscal_year_for
 from kpi_agreements.fiscal.models import FiscalYear
 from kpi_agreements.organisation.access import scope_of
@@ -161,7 +161,8 @@ def mandatory_kpi_edit(request, pk, mpk=None):
         if mandatory
         else None
     )
-    criteria_form = CriteriaForm(data, prefix="criteria", initial=initial)
+    # The calculator form is a superset of the criteria form, so the calculator can sit beside it.
+    criteria_form = CalculatorForm(data, prefix="criteria", initial=initial)
     if data is not None:
         form_ok = form.is_valid()
         criteria = criteria_form.validated_criteria() if criteria_form.is_valid() else None

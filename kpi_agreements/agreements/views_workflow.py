@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from kpi_agreements.core.scoring_ui import CriteriaForm
+from kpi_agreements.core.scoring_ui import CalculatorForm, CriteriaForm
 from kpi_agreements.organisation.models import Committee
 
 from . import workflow
@@ -134,7 +134,7 @@ def proposal_add(request, pk):
         raise Http404
     form = ProposalForm(request.POST or None)
     initial = CriteriaForm.initial_from(kpi.method, kpi.criteria, kpi.direction)
-    criteria_form = CriteriaForm(request.POST or None, prefix="criteria", initial=initial)
+    criteria_form = CalculatorForm(request.POST or None, prefix="criteria", initial=initial)
     if request.method == "POST" and form.is_valid() and criteria_form.is_valid():
         valid = criteria_form.validated_criteria() if form.cleaned_data["change_criteria"] else ("", None)
         if valid is not None:

@@ -1,4 +1,4 @@
-"""Every workflow and change-request URL refuses the wrong person, and changes nothing (issue 5, Standards)."""
+"""Every workflow and change-request URL refuses the wrong person and changes nothing (issue 5)."""
 
 from datetime import date
 

@@ -14,14 +14,13 @@ from kpi_agreements import scoring
 from kpi_agreements.core.scoring_ui import scoring_message
 from kpi_agreements.core.thai import be_date
 from kpi_agreements.fiscal.models import Milestone
-from kpi_agreements.organisation.models import Committee, Resolution
 from kpi_agreements.workflow.notify import addresser
 from kpi_agreements.workflow.services import check_move, move, record
 
 from . import services
 from .locking import amending
 from .models import KPI, Agreement, AgreementVersion, ChangeItem, ChangeRequest, Evidence
-from .workflow import committee_of, editors_of
+from .workflow import committee_of, committee_resolution, editors_of
 
 WINDOWS = (Milestone.Kind.CHANGE_WINDOW_1, Milestone.Kind.CHANGE_WINDOW_2)
 LABELS = {
@@ -263,19 +262,8 @@ def change_decide(*, change: ChangeRequest, user, approve: bool, number: str, da
     agreement = Agreement.objects.select_for_update().get(pk=change.agreement_id)
     action = "approve" if approve else "reject"
     check_move(getattr(change, action), user, labels=LABELS)
-    committee = (
-        Committee.objects.filter(
-            fiscal_year_id=agreement.fiscal_year_id, units_covered=agreement.unit_id, members__person=user
-        )
-        .order_by("pk")
-        .first()
-    )
-    if committee.resolutions.filter(number=number).exists():
-        raise ValidationError(
-            {"number": _("Resolution number %(number)s is already recorded.") % {"number": number}}
-        )
-    change.resolution = Resolution.objects.create(
-        committee=committee, number=number, date=date, text=text, recorded_by=user
+    change.resolution = committee_resolution(
+        agreement=agreement, user=user, number=number, date=date, text=text
     )
     change.version_before = agreement.version
     if approve:

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy
 from kpi_agreements import scoring
 from kpi_agreements.core.scoring_ui import scoring_message
 from kpi_agreements.organisation.models import Committee, Person, Resolution, RoleAssignment
+from kpi_agreements.organisation.services import resolution_record
 from kpi_agreements.workflow.notify import addresser
 from kpi_agreements.workflow.services import check_move, move, record
 
@@ -55,20 +56,7 @@ def agreement_approve(*, agreement: Agreement, user, number: str, date, text: st
     """Approval is the committee's resolution (number, date, text), recorded with the move."""
     agreement = _locked(agreement.pk)
     check_move(agreement.approve, user, labels=LABELS)
-    committee = (
-        Committee.objects.filter(
-            fiscal_year_id=agreement.fiscal_year_id, units_covered=agreement.unit_id, members__person=user
-        )
-        .order_by("pk")
-        .first()
-    )
-    if committee.resolutions.filter(number=number).exists():
-        raise ValidationError(
-            {"number": _("Resolution number %(number)s is already recorded.") % {"number": number}}
-        )
-    resolution = Resolution.objects.create(
-        committee=committee, number=number, date=date, text=text, recorded_by=user
-    )
+    resolution = committee_resolution(agreement=agreement, user=user, number=number, date=date, text=text)
     agreement.approval_resolution = resolution
     return _move(agreement, "approve", user, _("Resolution %(number)s") % {"number": number}, check=False)
 
@@ -105,6 +93,18 @@ def agreement_sign(*, agreement: Agreement, party: Party, user):
 
         document_request(agreement=agreement, kind="signed", user=user)
     return row
+
+
+def committee_resolution(*, agreement: Agreement, user, number: str, date, text: str) -> Resolution:
+    """The committee decides by resolution: recorded on the user's committee that covers the agreement."""
+    committee = (
+        Committee.objects.filter(
+            fiscal_year_id=agreement.fiscal_year_id, units_covered=agreement.unit_id, members__person=user
+        )
+        .order_by("pk")
+        .first()
+    )
+    return resolution_record(committee=committee, recorded_by=user, number=number, date=date, text=text)
 
 
 # --- negotiation on KPIs -------------------------------------------------------------------------

@@ -44,9 +44,19 @@ def _apply_errors(form, exc: ValidationError) -> None:
 
 @login_required
 def home(request):
-    scope = scope_of(request.user)
-    units = scope.units().filter(is_active=True).order_by("path")[:1]
-    return render(request, "home.html", {"top_unit": units[0] if units else None})
+    from kpi_agreements.agreements.access import agreements_visible_to
+    from kpi_agreements.fiscal.models import FiscalYear
+
+    year = FiscalYear.objects.filter(is_current=True).first()
+    agreements = agreements_visible_to(request.user).filter(fiscal_year=year) if year else None
+    return render(
+        request,
+        "home.html",
+        {
+            "current_year": year,
+            "agreement_count": agreements.count() if agreements is not None else 0,
+        },
+    )
 
 
 # --- units -------------------------------------------------------------------------------------------

@@ -252,3 +252,27 @@ def test_a_refused_move_is_logged(complete, org, caplog):
             agreement=complete, user=org.outsider, number="1", date=date(2026, 12, 1), text="x"
         )
     assert f"refused approve on agreements.Agreement #{complete.pk}" in caplog.text
+
+
+def _queries(client, url):
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_queue_and_notices_keep_their_query_count_as_they_grow(complete, org, client_for, dims):
+    from kpi_agreements.agreements import services
+    from kpi_agreements.workflow.models import Notice
+
+    client = client_for(org.member)
+    set_state(complete, "submitted")
+    Notice.objects.create(recipient=org.member, key="a", text="x", url="/")
+    small = (_queries(client, reverse("committee_queue")), _queries(client, reverse("notices")))
+    other = services.agreements_create(fiscal_year=org.year, units=[org.bureau_b])[0]
+    set_state(other, "submitted")
+    for i in range(8):
+        Notice.objects.create(recipient=org.member, key=f"k{i}", text="x", url="/")
+    assert (_queries(client, reverse("committee_queue")), _queries(client, reverse("notices"))) == small
+    assert len(client.get(reverse("committee_queue")).context["agreements"]) == 2

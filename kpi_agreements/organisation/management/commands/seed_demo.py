@@ -305,7 +305,13 @@ DEMO_KPIS = [
             ]
         },
     ),
-    (3, "การเบิกจ่ายงบประมาณได้ตามเป้าหมาย", "20", "pass_fail", {"condition": "เบิกจ่ายได้ไม่น้อยกว่าร้อยละ 96"}),
+    (
+        3,
+        "การจัดซื้อจัดจ้างผ่านระบบอิเล็กทรอนิกส์ครบถ้วน",
+        "15",
+        "pass_fail",
+        {"condition": "จัดซื้อจัดจ้างผ่านระบบ e-GP ครบทุกรายการ"},
+    ),
     (
         4,
         "ระดับคุณภาพของการบริหารความเสี่ยง",
@@ -327,7 +333,7 @@ DEMO_KPIS = [
 def seed_agreements(year, units, people):
     """The FY2552 framework shape (DOMAIN §4) and drafts for สผ. and its bureaus, one filled in."""
     from kpi_agreements.agreements import services as agreement_services
-    from kpi_agreements.agreements.models import KPI, Agreement, Dimension
+    from kpi_agreements.agreements.models import KPI, Agreement, Dimension, MandatoryKPI
 
     if not year.dimensions.exists():
         for order, name, en, weight in [
@@ -337,11 +343,30 @@ def seed_agreements(year, units, people):
             (4, "มิติด้านการพัฒนาองค์กร", "Organisational development", 20),
         ]:
             Dimension.objects.create(fiscal_year=year, order=order, name_th=name, name_en=en, weight=weight)
+    if not year.mandatory_kpis.exists():
+        # A mandatory KPI of every agreement (DOMAIN §4), with its standard template.
+        MandatoryKPI.objects.create(
+            fiscal_year=year,
+            dimension=year.dimensions.get(order=3),
+            code="3.1",
+            weight=5,
+            name="ร้อยละของการเบิกจ่ายงบประมาณรายจ่ายภาพรวม",
+            method="quantitative",
+            criteria={"thresholds": ["92", "93", "94", "95", "96"], "direction": "higher"},
+            unit_of_measure="ร้อยละ",
+            description="ร้อยละของงบประมาณที่เบิกจ่ายได้เทียบกับงบประมาณที่ได้รับจัดสรร",
+            formula="(งบประมาณที่เบิกจ่าย / งบประมาณที่ได้รับจัดสรร) × 100",
+            data_source="ระบบ GFMIS",
+            collection_method="รวบรวมจากระบบ GFMIS ณ สิ้นปีงบประมาณ",
+        )
     scope = [units[a] for a in ("สผ.", "สบก.", "กตป.", "สวผ.")]
     agreement_services.agreements_create(fiscal_year=year, units=scope)
     agreement = Agreement.objects.get(fiscal_year=year, unit=units["สบก."])
-    if agreement.kpis.exists():
+    if agreement.kpis.filter(mandatory__isnull=True).exists():
         return
+    for kpi in agreement.kpis.filter(mandatory__isnull=False):
+        kpi.supervisor, kpi.collector = people["supervisor"], people["collector"]
+        kpi.save()
     dimensions = {d.order: d for d in year.dimensions.all()}
     agreement_services.agreement_update(
         agreement=agreement,

@@ -279,3 +279,21 @@ def test_editor_query_count_is_the_same_for_10_and_60_kpis(agreement, dims, org,
         add_kpi(agreement, dims[i % 4], "1", f"s{i}", parent=parents[i % 5], collector=org.head_b)
     assert KPI.objects.filter(agreement=agreement).count() == 60
     assert count() == ten
+
+
+def test_the_cascade_map_is_refused_to_anonymous_and_unknown_years(client, org, client_for):
+    assert client.get(reverse("cascade_map", args=[org.year.pk])).status_code == 302
+    assert client_for(org.head_a).get(reverse("cascade_map", args=[999999])).status_code == 404
+
+
+def test_creating_the_years_agreements_leaves_history_for_its_parties_and_kpis(org, dims):
+    from kpi_agreements.agreements.models import MandatoryKPI, Party
+
+    MandatoryKPI.objects.create(
+        fiscal_year=org.year, dimension=dims[0], code="1.1", weight=10, name="ภาคบังคับ"
+    )
+    created = services.agreements_create(fiscal_year=org.year, units=[org.bureau_b])[0]
+    assert KPI.history.filter(agreement_id=created.pk, history_type="+").count() == 1
+    assert (
+        Party.history.filter(agreement_id=created.pk, history_type="+").count() == created.parties.count() > 0
+    )

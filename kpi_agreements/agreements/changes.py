@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kpi_agreements import scoring
-from kpi_agreements.core.scoring_ui import scoring_message
+from kpi_agreements.core.scoring_ui import check_criteria
 from kpi_agreements.core.thai import be_date
 from kpi_agreements.fiscal.models import Milestone
 from kpi_agreements.workflow.notify import addresser
@@ -179,10 +179,7 @@ def change_item_add(*, change: ChangeRequest, kind: str, kpi: KPI | None = None,
     if kind == ChangeItem.Kind.ADD and not (fields.get("name") or "").strip():
         raise ValidationError({"name": _("Name the new KPI.")})
     if fields.get("criteria") is not None:
-        try:
-            scoring.validate_criteria(fields.get("method"), fields["criteria"])
-        except scoring.ScoringError as exc:
-            raise ValidationError({"criteria": scoring_message(exc)}) from exc
+        check_criteria(fields.get("method"), fields["criteria"])
     return ChangeItem.objects.create(change_request=change, kind=kind, kpi=kpi, **fields)
 
 

@@ -13,8 +13,7 @@ from django.db.models import Sum
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from kpi_agreements import scoring
-from kpi_agreements.core.scoring_ui import scoring_message
+from kpi_agreements.core.scoring_ui import check_criteria
 from kpi_agreements.fiscal.models import FiscalYear
 from kpi_agreements.organisation.models import UnitType
 
@@ -119,10 +118,7 @@ def mandatory_kpi_save(
                 }
             )
     if "criteria" in fields:
-        try:
-            scoring.validate_criteria(fields.get("method", mandatory.method), fields["criteria"])
-        except scoring.ScoringError as exc:
-            raise ValidationError({"criteria": scoring_message(exc)}) from exc
+        check_criteria(fields.get("method", mandatory.method), fields["criteria"])
     for name, value in fields.items():
         setattr(mandatory, name, value)
     mandatory.save()

@@ -8,9 +8,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
+from simple_history.utils import bulk_create_with_history
 
 from kpi_agreements import scoring
-from kpi_agreements.core.scoring_ui import scoring_message
+from kpi_agreements.core.scoring_ui import check_criteria, scoring_message
 from kpi_agreements.organisation.models import Unit
 
 from .models import KPI, Agreement, Dimension, MandatoryKPI, Party, SigningRule
@@ -42,6 +43,27 @@ def outline(kpis) -> list[KPI]:
             walk(kpi.pk, f"{kpi.number}.", depth + 1)
 
     walk(None, "", 0)
+    return rows
+
+
+def cascade_chains(kpis) -> list[tuple[KPI, int]]:
+    """(KPI, depth) rows of every cascade chain among ``kpis``: a KPI that serves nothing in the list but is
+    served by one, then what serves it, depth first. One pass, no queries beyond reading ``kpis``."""
+    kpis = list(kpis)
+    ids = {k.pk for k in kpis}
+    served_by: dict = {}
+    for k in kpis:
+        served_by.setdefault(k.cascaded_from_id if k.cascaded_from_id in ids else None, []).append(k)
+    rows = []
+
+    def walk(kpi, depth):
+        rows.append((kpi, depth))
+        for child in served_by.get(kpi.pk, []):
+            walk(child, depth + 1)
+
+    for root in served_by.get(None, []):
+        if root.pk in served_by:
+            walk(root, 0)
     return rows
 
 
@@ -244,9 +266,9 @@ def agreements_create(*, fiscal_year, units: list[Unit]) -> list[Agreement]:
         parties = default_parties(unit, ancestors, rules)
         for party in parties:
             party.agreement = agreement
-        Party.objects.bulk_create(parties)
+        bulk_create_with_history(parties, Party)
         weights = mandatory_weights(mandatory, unit)
-        KPI.objects.bulk_create(
+        bulk_create_with_history(
             [
                 KPI(
                     agreement=agreement,
@@ -258,7 +280,8 @@ def agreements_create(*, fiscal_year, units: list[Unit]) -> list[Agreement]:
                 )
                 for i, m in enumerate(mandatory)
                 if m.pk in weights
-            ]
+            ],
+            KPI,
         )
         created.append(agreement)
     return created
@@ -304,10 +327,7 @@ def kpi_update(*, kpi: KPI, **fields) -> KPI:
     agreement = Agreement.objects.select_for_update().get(pk=kpi.agreement_id)
     _check_editable(agreement)
     if "criteria" in fields:
-        try:
-            scoring.validate_criteria(fields.get("method", kpi.method), fields["criteria"])
-        except scoring.ScoringError as exc:
-            raise ValidationError({"criteria": scoring_message(exc)}) from exc
+        check_criteria(fields.get("method", kpi.method), fields["criteria"])
     for name, value in fields.items():
         setattr(kpi, name, value)
     kpi.save()
@@ -402,7 +422,7 @@ def agreement_copy_previous(*, unit: Unit, fiscal_year) -> Agreement:
     parties = default_parties(unit, ancestors, {r.unit_type_id: r for r in SigningRule.objects.all()})
     for party in parties:
         party.agreement = agreement
-    Party.objects.bulk_create(parties)
+    bulk_create_with_history(parties, Party)
     copies = {}
     for old in outline(previous.kpis.select_related("dimension", "mandatory")):
         dimension = by_name.get(old.dimension.name_th) or by_order.get(old.dimension.order) or dimensions[0]

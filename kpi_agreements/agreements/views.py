@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kpi_agreements.core.scoring_ui import CalculatorForm, CriteriaForm
+from kpi_agreements.fiscal.access import get_fiscal_year_for
 from kpi_agreements.fiscal.models import FiscalYear
 from kpi_agreements.organisation.views import _apply_errors
 from kpi_agreements.workflow.services import timeline
@@ -270,28 +271,12 @@ def kpi_delete(request, pk):
 @login_required
 def cascade_map(request, pk):
     """The chain from ministry to bureau: each visible KPI under the parent-unit KPI it serves."""
-    year = FiscalYear.objects.filter(pk=pk).first()
-    if year is None:
-        raise Http404
-    kpis = list(
+    year = get_fiscal_year_for(request.user, pk)
+    kpis = (
         KPI.objects.filter(agreement__in=agreements_visible_to(request.user), agreement__fiscal_year=year)
         .select_related("agreement__unit", "dimension")
         .order_by("agreement__unit__path", "dimension__order", "order")
     )
-    by_parent: dict = {}
-    ids = {k.pk for k in kpis}
-    for k in kpis:
-        key = k.cascaded_from_id if k.cascaded_from_id in ids else None
-        by_parent.setdefault(key, []).append(k)
-    rows = []
-
-    def walk(kpi, depth):
-        rows.append((kpi, depth))
-        for child in by_parent.get(kpi.pk, []):
-            walk(child, depth + 1)
-
-    # Only chains: KPIs that serve nothing visible but are served by someone, with everything below them.
-    for root in by_parent.get(None, []):
-        if root.pk in by_parent:
-            walk(root, 0)
-    return render(request, "agreements/cascade_map.html", {"year": year, "rows": rows})
+    return render(
+        request, "agreements/cascade_map.html", {"year": year, "rows": services.cascade_chains(kpis)}
+    )

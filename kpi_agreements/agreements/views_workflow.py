@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from kpi_agreements.core.scoring_ui import CalculatorForm, CriteriaForm
 from kpi_agreements.organisation.models import Committee
+from kpi_agreements.organisation.views import _apply_errors
 
 from . import workflow
 from .access import can_edit_content, get_agreement_for, get_kpi_for, sits_on_committee_for
@@ -88,11 +89,7 @@ def agreement_approve(request, pk):
         try:
             workflow.agreement_approve(agreement=agreement, user=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            if hasattr(exc, "error_dict"):
-                for field, errors in exc.error_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
-            else:
-                form.add_error(None, exc)
+            _apply_errors(form, exc)
         else:
             messages.success(request, _("The agreement was approved."))
             return redirect("agreement_detail", pk=pk)

@@ -7,8 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from kpi_agreements import scoring
-from kpi_agreements.core.scoring_ui import scoring_message
+from kpi_agreements.core.scoring_ui import check_criteria
 from kpi_agreements.organisation.models import Committee, Person, Resolution, RoleAssignment
 from kpi_agreements.organisation.services import resolution_record
 from kpi_agreements.workflow.notify import addresser
@@ -133,10 +132,7 @@ def proposal_add(*, kpi: KPI, user, weight=None, method="", direction="", criter
     if weight is None and criteria is None:
         raise ValidationError(_("Propose a weight, criteria or both."))
     if criteria is not None:
-        try:
-            scoring.validate_criteria(method, criteria)
-        except scoring.ScoringError as exc:
-            raise ValidationError({"criteria": scoring_message(exc)}) from exc
+        check_criteria(method, criteria)
     return Proposal.objects.create(
         kpi=kpi, author=user, weight=weight, method=method, direction=direction, criteria=criteria, note=note
     )

@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -254,3 +255,11 @@ def _describe(needed) -> str:
     if isinstance(needed, list):
         return ", ".join(str(n) for n in needed)
     return str(needed) if not isinstance(needed, Decimal) else f"{needed:f}"
+
+
+def check_criteria(method: str, criteria) -> None:
+    """Services' last check before storing criteria: the engine's message, as an error on ``criteria``."""
+    try:
+        scoring.validate_criteria(method, criteria)
+    except ScoringError as exc:
+        raise ValidationError({"criteria": scoring_message(exc)}) from exc

@@ -1,6 +1,7 @@
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from simple_history.utils import bulk_create_with_history
 
 from kpi_agreements.core.scoring_ui import scoring_message
 from kpi_agreements.scoring import ScoringError, ScoringPolicy
@@ -14,7 +15,7 @@ def fiscal_year_create(*, be_year: int, make_current: bool = False) -> FiscalYea
     if FiscalYear.objects.filter(be_year=be_year).exists():
         raise ValidationError({"be_year": _("Fiscal year %(year)s already exists.") % {"year": be_year}})
     year = FiscalYear.objects.create(be_year=be_year)
-    Milestone.objects.bulk_create(default_milestones(year))
+    bulk_create_with_history(default_milestones(year), Milestone)
     if make_current:
         fiscal_year_make_current(fiscal_year=year)
     return year

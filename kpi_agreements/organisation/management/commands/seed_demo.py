@@ -230,7 +230,9 @@ class Command(BaseCommand):
             for role, abbr in roles:
                 RoleAssignment.objects.get_or_create(person=person, unit=units[abbr], role=role)
             for abbr in heads:
-                Unit.objects.filter(pk=units[abbr].pk).update(head=person)
+                unit = Unit.objects.get(pk=units[abbr].pk)
+                unit.head = person
+                unit.save(update_fields=["head"])
             people[username] = person
 
         today = date.today()

@@ -276,3 +276,13 @@ def test_queue_and_notices_keep_their_query_count_as_they_grow(complete, org, cl
         Notice.objects.create(recipient=org.member, key=f"k{i}", text="x", url="/")
     assert (_queries(client, reverse("committee_queue")), _queries(client, reverse("notices"))) == small
     assert len(client.get(reverse("committee_queue")).context["agreements"]) == 2
+
+
+def test_the_timeline_speaks_in_words_not_codes(
+    complete, org, client_for, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        workflow.agreement_submit(agreement=complete, user=org.head_a, comment="ขอเสนอ")
+    page = client_for(org.head_a).get(reverse("agreement_detail", args=[complete.pk])).content.decode()
+    timeline = page[page.index('data-testid="timeline"') :]
+    assert "เสนอคณะกรรมการ: ร่าง → " in timeline and "submit:" not in timeline and "draft" not in timeline

@@ -28,6 +28,7 @@ LABELS = {
     "submit": gettext_lazy("submit to the committee"),
     "approve": gettext_lazy("approve"),
     "reject": gettext_lazy("reject"),
+    "open": gettext_lazy("open the request"),
 }
 MAX_EVIDENCE_BYTES = 10 * 1024 * 1024
 EVIDENCE_TYPES = {

@@ -13,7 +13,7 @@ from kpi_agreements.fiscal.models import FiscalYear
 from kpi_agreements.organisation.views import _apply_errors
 from kpi_agreements.workflow.services import timeline
 
-from . import changes, services
+from . import changes, services, workflow
 from .access import (
     agreements_visible_to,
     can_edit_agreement,
@@ -72,7 +72,7 @@ def _workflow_context(request, agreement: Agreement) -> dict:
         "is_editor": editor,
         "is_committee": sits_on_committee_for(user, agreement),
         "my_parties": [p for p in parties if p.person_id == user.pk and p.signed_at is None],
-        "timeline": timeline(agreement),
+        "timeline": timeline(agreement, workflow.LABELS),
         "change_requests": agreement.change_requests.select_related("opened_by"),
         "change_window": window if editor else None,
     }

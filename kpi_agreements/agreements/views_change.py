@@ -106,7 +106,7 @@ def _detail_context(
         "editable": editable,
         "deciding": deciding,
         "after": after,
-        "timeline": timeline(change),
+        "timeline": timeline(change, changes.LABELS),
         "evidence": change.evidence.all(),
         "item_form": item_form or (ChangeItemForm(change=change) if editable else None),
         "criteria_form": criteria_form or (CalculatorForm(prefix="criteria") if editable else None),

@@ -22,6 +22,7 @@ LABELS = {
     "request_revision": gettext_lazy("request a revision"),
     "approve": gettext_lazy("approve"),
     "lock": gettext_lazy("lock after signing"),
+    "sign": gettext_lazy("sign"),
 }
 
 

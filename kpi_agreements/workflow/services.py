@@ -24,10 +24,19 @@ def record(obj, *, action: str, from_state: str, to_state: str, actor, comment: 
     )
 
 
-def timeline(obj):
-    return Transition.objects.filter(
-        content_type=ContentType.objects.get_for_model(obj), object_id=obj.pk
-    ).select_related("actor")
+def timeline(obj, labels: dict | None = None) -> list[Transition]:
+    """The object's moves, oldest first, each with its action and states in words (``labels``)."""
+    labels = labels or {}
+    rows = list(
+        Transition.objects.filter(
+            content_type=ContentType.objects.get_for_model(obj), object_id=obj.pk
+        ).select_related("actor")
+    )
+    for row in rows:
+        row.action_label = labels.get(row.action, row.action)
+        row.from_label = labels.get(row.from_state, row.from_state)
+        row.to_label = labels.get(row.to_state, row.to_state)
+    return rows
 
 
 def check_move(bound_transition, user, *, labels: dict) -> None:

@@ -1,62 +1,129 @@
-"""Who may read and change agreements and KPIs (issue 4 §9): one helper per object kind."""
+"""Who may do what with agreements, KPIs, proposals and change requests: access by capability.
 
-from django.db.models import F, Q, QuerySet
+Every view asks one helper per object kind for the object *and* the capability it needs
+(``get_agreement_for(user, pk, need="decide")``); the helper answers 404 when the user lacks it, so views
+never re-check inline. Capabilities:
+
+- ``read``: the unit is in one of the user's role subtrees, the user is named on one of its KPIs, or sits on a
+  committee that covers the unit in the agreement's year;
+- ``manage``: the agreement's editors (planning staff or administrators in scope, the head holding the
+  unit-head role) whatever its state: submit, open change requests, answer proposals;
+- ``edit``: an editor while the agreement is a draft or under revision;
+- ``template`` (KPIs): ``edit``, or the KPI's supervisor or data collector while editable;
+- ``decide``: a committee member covering the unit in that year who is not conflicted (DOMAIN §5: not a party,
+  not an editor, not the one who opened the change request);
+- ``sign`` (agreements): a party of the agreement.
+"""
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from kpi_agreements.organisation.access import MANAGERS, scope_of
-from kpi_agreements.organisation.models import Committee, Role
+from kpi_agreements.organisation.models import Person, Role
+from kpi_agreements.organisation.selectors import committee_members_covering, sits_for
 
-from .models import KPI, Agreement
+from .models import KPI, Agreement, ChangeRequest, Party, Proposal
 
 EDITORS = (*MANAGERS, Role.UNIT_HEAD)
+
+
+# --- rules ------------------------------------------------------------------------------------------
 
 
 def agreements_visible_to(user) -> QuerySet[Agreement]:
     scope = scope_of(user)
     if scope.is_superuser:
         return Agreement.objects.all()
+    if not user.is_authenticated:
+        return Agreement.objects.none()
     named = KPI.objects.filter(Q(supervisor=user) | Q(collector=user)).values("agreement_id")
-    # Committee members read the agreements of the units their committee covers, in its own year.
-    committee = Q(unit__committees__members__person=user, unit__committees__fiscal_year=F("fiscal_year"))
-    return Agreement.objects.filter(scope.unit_q(prefix="unit__") | Q(pk__in=named) | committee).distinct()
+    return Agreement.objects.filter(scope.unit_q(prefix="unit__") | Q(pk__in=named) | Q(sits_for(user)))
 
 
-def can_edit_content(user, agreement: Agreement) -> bool:
-    """Planning staff in scope and the unit's head are the agreement's editors (whatever its state)."""
-    return scope_of(user).covers(agreement.unit, *EDITORS) or agreement.unit.head_id == user.pk
+def is_editor(user, agreement: Agreement) -> bool:
+    """An editor holds a planning, administrator or unit-head role covering the unit (§5)."""
+    return scope_of(user).covers(agreement.unit, *EDITORS)
 
 
 def can_edit_agreement(user, agreement: Agreement) -> bool:
-    """Editors change the content while the agreement is a draft or sent back for revision."""
-    return agreement.is_editable and can_edit_content(user, agreement)
-
-
-def sits_on_committee_for(user, agreement: Agreement) -> bool:
-    """A member of a committee of the agreement's year that covers its unit."""
-    return Committee.objects.filter(
-        fiscal_year_id=agreement.fiscal_year_id, units_covered=agreement.unit_id, members__person=user.pk
-    ).exists()
+    return agreement.is_editable and is_editor(user, agreement)
 
 
 def can_edit_template(user, kpi: KPI) -> bool:
-    """The KPI supervisor and data collector named on a KPI may edit its template fields."""
     if can_edit_agreement(user, kpi.agreement):
         return True
     return kpi.agreement.is_editable and user.pk in (kpi.supervisor_id, kpi.collector_id)
 
 
-def get_agreement_for(user, pk, *, write: bool = False) -> Agreement:
+def is_party(user, agreement: Agreement) -> bool:
+    return Party.objects.filter(agreement=agreement, person=user.pk).exists()
+
+
+def conflicted(user, agreement: Agreement, change: ChangeRequest | None = None) -> bool:
+    """§5 separation of duties: parties, editors and the requester take no part in deciding."""
+    if change is not None and change.opened_by_id == user.pk:
+        return True
+    return is_editor(user, agreement) or is_party(user, agreement)
+
+
+def sits_on_committee_for(user, agreement: Agreement) -> bool:
+    return committee_members_covering(agreement.unit_id, agreement.fiscal_year_id).filter(pk=user.pk).exists()
+
+
+def can_decide(user, agreement: Agreement, change: ChangeRequest | None = None) -> bool:
+    return sits_on_committee_for(user, agreement) and not conflicted(user, agreement, change)
+
+
+def deciders(agreement: Agreement, change: ChangeRequest | None = None) -> list[Person]:
+    """The committee members who may decide on the agreement (or the change request)."""
+    members = committee_members_covering(agreement.unit_id, agreement.fiscal_year_id)
+    return [p for p in members if not conflicted(p, agreement, change)]
+
+
+def decidable_by(user) -> Q:
+    """A filter for agreements the user may decide on (the committee queue), in SQL."""
+    scope = scope_of(user)
+    if scope.is_superuser or not user.is_authenticated:
+        return Q(pk__in=[])
+    party = Exists(Party.objects.filter(agreement=OuterRef("pk"), person=user.pk))
+    return Q(sits_for(user)) & ~Q(party) & ~scope.unit_q(*EDITORS, prefix="unit__")
+
+
+# --- one helper per object kind ---------------------------------------------------------------------
+
+AGREEMENT_NEEDS = {
+    "read": lambda user, a: True,
+    "manage": is_editor,
+    "edit": can_edit_agreement,
+    "decide": can_decide,
+    "sign": is_party,
+}
+
+
+def _check(needs: dict, need: str, *args) -> None:
+    if not needs[need](*args):
+        raise Http404
+
+
+def get_agreement_for(user, pk, *, need: str = "read") -> Agreement:
     agreement = get_object_or_404(
         agreements_visible_to(user).select_related("unit__unit_type", "unit__head", "fiscal_year"), pk=pk
     )
-    if write and not can_edit_agreement(user, agreement):
-        raise Http404
+    _check(AGREEMENT_NEEDS, need, user, agreement)
     return agreement
 
 
-def get_kpi_for(user, pk, *, write: bool = False, template: bool = False) -> KPI:
-    """``write``: the whole KPI (weight, place, criteria); ``template``: its template fields only."""
+KPI_NEEDS = {
+    "read": lambda user, k: True,
+    "manage": lambda user, k: is_editor(user, k.agreement),
+    "edit": lambda user, k: can_edit_agreement(user, k.agreement),
+    "template": can_edit_template,
+    "decide": lambda user, k: can_decide(user, k.agreement),
+}
+
+
+def get_kpi_for(user, pk, *, need: str = "read") -> KPI:
     kpi = get_object_or_404(
         KPI.objects.select_related(
             "agreement__unit__head",
@@ -70,17 +137,30 @@ def get_kpi_for(user, pk, *, write: bool = False, template: bool = False) -> KPI
         pk=pk,
         agreement__in=agreements_visible_to(user),
     )
-    if write and not can_edit_agreement(user, kpi.agreement):
-        raise Http404
-    if template and not can_edit_template(user, kpi):
-        raise Http404
+    _check(KPI_NEEDS, need, user, kpi)
     return kpi
 
 
-def get_change_for(user, pk, *, write: bool = False):
-    """A change request is read by whoever reads its agreement; its editors change it while a draft."""
-    from .models import ChangeRequest
+def get_proposal_for(user, pk, *, need: str = "manage") -> Proposal:
+    """The unit's editors answer the committee's proposals."""
+    proposal = get_object_or_404(
+        Proposal.objects.select_related("kpi__agreement__unit", "kpi__agreement__fiscal_year"),
+        pk=pk,
+        kpi__agreement__in=agreements_visible_to(user),
+    )
+    _check(KPI_NEEDS, need, user, proposal.kpi)
+    return proposal
 
+
+CHANGE_NEEDS = {
+    "read": lambda user, c: True,
+    "manage": lambda user, c: is_editor(user, c.agreement),
+    "edit": lambda user, c: c.status == ChangeRequest.Status.DRAFT and is_editor(user, c.agreement),
+    "decide": lambda user, c: can_decide(user, c.agreement, c),
+}
+
+
+def get_change_for(user, pk, *, need: str = "read") -> ChangeRequest:
     change = get_object_or_404(
         ChangeRequest.objects.select_related(
             "agreement__unit__head", "agreement__fiscal_year", "opened_by", "resolution"
@@ -88,8 +168,5 @@ def get_change_for(user, pk, *, write: bool = False):
         pk=pk,
         agreement__in=agreements_visible_to(user),
     )
-    if write and not (
-        change.status == ChangeRequest.Status.DRAFT and can_edit_content(user, change.agreement)
-    ):
-        raise Http404
+    _check(CHANGE_NEEDS, need, user, change)
     return change

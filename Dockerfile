@@ -45,8 +45,10 @@ RUN pip install --no-deps . \
 
 # Translations and static files are built into the image. HTTPS stays unset here, so settings does not
 # ask for a SECRET_KEY; DATABASE_URL is unset too, and neither command touches the database.
+# The build has no SECRET_KEY, so settings write a throwaway key to var/; none may ship in the image.
 RUN python manage.py compilemessages \
-    && python manage.py collectstatic --noinput
+    && python manage.py collectstatic --noinput \
+    && rm -rf var
 
 # Run as an unprivileged user: the code is read-only for it, only MEDIA_ROOT (a volume in compose) is
 # writable, and celery beat keeps its schedule file in /tmp.

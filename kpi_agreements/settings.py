@@ -5,12 +5,16 @@ nothing installed. ``DATABASE_URL`` switches to PostgreSQL, ``REDIS_URL`` to a r
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 import fontpkg
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+
+from kpi_agreements.core.secret_key import is_weak_secret_key, local_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -53,7 +57,16 @@ SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
     if HTTPS:
         raise ImproperlyConfigured("SECRET_KEY must be set in production (HTTPS=true)")
-    SECRET_KEY = "insecure-development-key-only-for-the-embedded-default-do-not-deploy"
+    # The embedded default (make run, the tests): a random key of this checkout, never one from the source.
+    try:
+        SECRET_KEY = local_secret_key(BASE_DIR / "var" / "secret_key")
+    except OSError as exc:
+        raise ImproperlyConfigured(f"SECRET_KEY is not set and {exc.filename} cannot be written") from exc
+if not DEBUG and is_weak_secret_key(SECRET_KEY):
+    raise ImproperlyConfigured(
+        "SECRET_KEY is a development placeholder or too weak (under 50 characters): set a random one, "
+        "e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(50))'"
+    )
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -74,6 +87,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "treebeard",
     "bootstrap",
+    "axes",
+    "csp",
     "kpi_agreements.core",
     "kpi_agreements.organisation",
     "kpi_agreements.fiscal",
@@ -95,6 +110,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes requires: turns a refused login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "kpi_agreements.urls"
@@ -130,12 +148,24 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "organisation.Person"
 AUTHENTICATION_BACKENDS = [
+    # First: a locked-out username is refused before any password is checked.
+    "kpi_agreements.core.security.ThrottledLogin",
     "rules.permissions.ObjectPermissionBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# Login throttling (django-axes): a username is locked out from one address after repeated failures, so
+# guessing is slow and an attacker elsewhere cannot lock its owner out. Unlock: the admin's "Access
+# attempts" page or `manage.py axes_reset_username USERNAME`.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "kpi_agreements.core.security.client_ip"
+AXES_LOCKOUT_CALLABLE = "kpi_agreements.core.security.locked_out"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -156,8 +186,12 @@ STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 # Sarabun, the Thai government's official typeface, served from its PyPI package (no CDN).
 STATICFILES_DIRS = [BASE_DIR / "static", ("fonts", Path(fontpkg.path("Sarabun")).parent)]
-MEDIA_URL = "/media/"
+# Uploads (evidence, signed PDFs) are private: no MEDIA_URL and no route serves MEDIA_ROOT, which lies outside
+# every static directory; files leave only through access-checked download views (core.uploads.attachment).
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
+# Evidence files (policy); an upload above FILE_UPLOAD_MAX_MEMORY_SIZE (Django's 2.5 MB) is spooled to a
+# temporary file, so a large one is refused without ever being held in memory.
+EVIDENCE_MAX_BYTES = env_int("EVIDENCE_MAX_BYTES", 20 * 1024 * 1024)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -169,6 +203,24 @@ STORAGES = {
 STATIC_ROOT.mkdir(exist_ok=True)
 # Serve straight from the installed packages until collectstatic has run (the embedded default).
 WHITENOISE_USE_FINDERS = not env_bool("STATIC_MANIFEST", HTTPS)
+
+# Content Security Policy: scripts and styles only from our own static files (no inline script, no style
+# attribute); htmx is one of them (django_htmx's copy), told by a meta tag in base.html not to inject its
+# indicator <style> nor to eval. Bootstrap's CSS draws its icons from data: URIs.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

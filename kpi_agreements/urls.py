@@ -5,6 +5,7 @@ from django.urls import include, path
 from kpi_agreements.core import views as core
 from kpi_agreements.fiscal import views as fiscal
 from kpi_agreements.organisation import views as org
+from kpi_agreements.organisation.pickers import person_search_view
 from kpi_agreements.workflow import views as workflow
 
 urlpatterns = [
@@ -45,6 +46,7 @@ urlpatterns = [
     path("units/<int:pk>/active/", org.unit_set_active, name="unit_set_active"),
     path("people/", org.person_list, name="person_list"),
     path("people/new/", org.person_create, name="person_create"),
+    path("people/search/", person_search_view, name="person_search"),
     path("people/<int:pk>/", org.person_detail, name="person_detail"),
     path("people/<int:pk>/edit/", org.person_edit, name="person_edit"),
     path("people/<int:pk>/roles/", org.person_role_add, name="person_role_add"),

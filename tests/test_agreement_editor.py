@@ -51,7 +51,7 @@ def kpi_post(dimension, **extra):
 
 
 def test_the_outline_numbers_kpis_through_the_agreement_with_nested_sub_kpis(agreement, dims):
-    one = add_kpi(agreement, dims[0], 0, "หนึ่ง")
+    one = add_kpi(agreement, dims[0], "1", "หนึ่ง")  # a weight > 0 until its sub-KPIs sum
     add_kpi(agreement, dims[0], "13", "หนึ่งจุดหนึ่ง", parent=one)
     add_kpi(agreement, dims[0], "5", "หนึ่งจุดสอง", parent=one)
     add_kpi(agreement, dims[1], "15", "สอง")
@@ -65,7 +65,7 @@ def test_the_outline_numbers_kpis_through_the_agreement_with_nested_sub_kpis(agr
 
 
 def test_a_parent_kpi_weighs_the_sum_of_its_children(agreement, dims):
-    one = add_kpi(agreement, dims[0], 0, "หนึ่ง")
+    one = add_kpi(agreement, dims[0], "1", "หนึ่ง")  # a weight > 0 until its sub-KPIs sum
     a = add_kpi(agreement, dims[0], "13", parent=one)
     add_kpi(agreement, dims[0], "5", parent=one)
     add_kpi(agreement, dims[0], "2", parent=one)
@@ -107,7 +107,7 @@ def test_planning_staff_draft_a_kpi_of_each_method_with_its_full_template(
     client = client_for(org.planner)
     url = reverse("kpi_create", args=[agreement.pk]) + f"?dimension={dims[0].pk}"
     response = client.post(
-        url, kpi_post(dims[0], supervisor=org.head_a.pk, collector=org.head_b.pk, **CRITERIA_POST[method])
+        url, kpi_post(dims[0], supervisor=org.head_a.pk, collector=org.planner.pk, **CRITERIA_POST[method])
     )
     assert response.status_code == 302, response.context and (
         response.context["form"].errors,
@@ -120,7 +120,7 @@ def test_planning_staff_draft_a_kpi_of_each_method_with_its_full_template(
         {"year": 2568, "value": "82.5"},
         {"year": 2569, "value": "85"},
     ]
-    assert (kpi.supervisor, kpi.collector) == (org.head_a, org.head_b)
+    assert (kpi.supervisor, kpi.collector) == (org.head_a, org.planner)
     from kpi_agreements import scoring
 
     scoring.validate_criteria(kpi.method, kpi.criteria)  # stored as the engine's document, numbers as text

@@ -6,6 +6,7 @@ from kpi_agreements.agreements.models import KPI, Agreement
 from kpi_agreements.organisation.models import RoleAssignment, Unit
 from tests.conftest import PASSWORD
 from tests.test_browser_foundation import log_in
+from tests.test_people_pickers import pick_person
 
 DIMENSIONS = [("ประสิทธิผล", "45"), ("คุณภาพการให้บริการ", "15"), ("ประสิทธิภาพ", "20"), ("การพัฒนาองค์กร", "20")]
 
@@ -83,8 +84,8 @@ def test_planning_officer_sets_up_the_year_and_drafts_a_kpi_of_each_method(org, 
         page.fill("textarea[name=data_source]", "ระบบสารสนเทศ")
         page.fill("textarea[name=collection_method]", "รายไตรมาส")
         page.fill("input[name=baseline_3]", "75")
-        page.select_option("select[name=supervisor]", str(org.head_a.pk))
-        page.select_option("select[name=collector]", str(org.head_b.pk))
+        pick_person(page, "supervisor", "head_a", "Head_A Persona")
+        pick_person(page, "collector", "planner", "Planner Persona")
         page.select_option("select[name=criteria-method]", method)
         for name, value in CRITERIA[method].items():
             selector = f"[name='{name}']"

@@ -114,7 +114,7 @@ def test_submit_negotiate_approve_sign_download_then_change(org, agreement, dims
     page.fill("input[name=number]", "4/2570")
     page.fill("input[name=date]", today.isoformat())
     page.fill("textarea[name=text]", "อนุมัติให้ยกเลิกตัวชี้วัด")
-    page.click("form[action$='/decide/'] button")
+    page.click("form[action$='/decide/'] button.btn-success")
     page.wait_for_selector("[data-testid=decision]")
     assert Agreement.objects.get(pk=agreement.pk).version == 2
     new_text = downloaded_pdf_text(page, agreement.pk, tmp_path, "v2.pdf")

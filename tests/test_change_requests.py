@@ -1,5 +1,6 @@
 """Change requests (DOMAIN §9, issue 5 item 5): windows, weights, decision by resolution, versions."""
 
+import io
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -8,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
+from PIL import Image
 
 from kpi_agreements.agreements import changes
 from kpi_agreements.agreements.models import (
@@ -168,16 +170,27 @@ def test_an_added_kpi_must_fit_the_weights(signed, org, dims):
     assert added.weight == Decimal("10.0000") and KPI.objects.get(pk=first.pk).weight == Decimal("35.0000")
 
 
+def _png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 4), "white").save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+PNG = _png()
+
+
 @pytest.mark.parametrize(
     "name, content, ok",
     [
-        ("minutes.pdf", b"%PDF-1.4 test", True),
-        ("photo.png", b"\x89PNG\r\n\x1a\nxxxx", True),
+        ("minutes.pdf", b"%PDF-1.4 test\n%%EOF\n", True),
+        ("photo.png", PNG, True),
+        ("broken.png", b"\x89PNG\r\n\x1a\nxxxx", False),
         ("script.exe", b"MZ\x90\x00", False),
         ("fake.pdf", b"MZ\x90\x00 not a pdf", False),
     ],
 )
-def test_evidence_is_checked_by_type(signed, org, name, content, ok):
+def test_evidence_is_checked_by_type(signed, org, name, content, ok, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
     change = new_request(signed, org)
     upload = SimpleUploadedFile(name, content)
     if ok:
@@ -189,8 +202,8 @@ def test_evidence_is_checked_by_type(signed, org, name, content, ok):
         assert not Evidence.objects.exists()
 
 
-def test_oversized_evidence_is_refused(signed, org, monkeypatch):
-    monkeypatch.setattr(changes, "MAX_EVIDENCE_BYTES", 10)
+def test_oversized_evidence_is_refused(signed, org, settings):
+    settings.EVIDENCE_MAX_BYTES = 10
     change = new_request(signed, org)
     with pytest.raises(ValidationError):
         changes.evidence_add(

@@ -38,7 +38,7 @@ def test_each_editor_round_trips_a_stored_document(method):
     "method, field, value, error_field",
     [
         ("quantitative", "q_t3", "65", "q_t1"),  # not strictly monotone
-        ("quantitative", "q_t2", "abc", "q_t1"),  # not a number
+        ("quantitative", "q_t2", "abc", "q_t2"),  # not a number, shown at its own level
         ("multi_quantitative", "m1_weight", "-5", "m1_weight"),  # negative weight
         ("milestone", "ms_level3", "", "ms_level3"),  # a level with no steps
         ("pass_fail", "pf_condition", "", "pf_condition"),

@@ -103,6 +103,56 @@ def test_production_settings_pass_check_deploy_without_warnings(tmp_path):
     assert "System check identified no issues" in output, output
 
 
+# The key this project embedded until issue 8: public, so it must never sign anything outside development.
+DEVELOPMENT_KEY = "insecure-development-key-only-for-the-embedded-default-do-not-deploy"
+
+
+@pytest.mark.parametrize("https", ["false", "true"])
+@pytest.mark.parametrize("key", [DEVELOPMENT_KEY, "short-key", "change-me-set-SECRET_KEY-in-.env" + "x" * 30])
+def test_debug_false_refuses_a_development_or_weak_key_whatever_https_says(tmp_path, https, key):
+    env = production_env(HTTPS=https, SECRET_KEY=key, DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    result = manage("check", env=env)
+    assert result.returncode != 0, result.stdout
+    assert "ImproperlyConfigured: SECRET_KEY is a development placeholder" in result.stderr, result.stderr
+
+
+def test_debug_true_may_use_a_development_key(tmp_path):
+    env = production_env(
+        HTTPS="false", DEBUG="true", SECRET_KEY=DEVELOPMENT_KEY, DATABASE_URL=f"sqlite:///{tmp_path / 'db'}"
+    )
+    result = manage("check", env=env)
+    assert result.returncode == 0, result.stderr
+
+
+def test_production_without_a_key_refuses_to_start(tmp_path):
+    env = production_env(DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    del env["SECRET_KEY"]
+    result = manage("check", env=env)
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set in production" in result.stderr, result.stderr
+
+
+def test_the_embedded_default_signs_with_a_random_key_kept_in_var(tmp_path):
+    """`make run` and the tests set no key: each checkout gets its own, the same for every process."""
+    env = production_env(HTTPS="false", DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    del env["SECRET_KEY"]
+    show = "from django.conf import settings; print(settings.SECRET_KEY)"
+    keys = {manage("shell", "--no-imports", "-c", show, env=env).stdout.strip() for _ in range(2)}
+    assert keys == {(ROOT / "var" / "secret_key").read_text().strip()}
+    (key,) = keys
+    assert len(key) >= 50 and DEVELOPMENT_KEY not in key
+
+
+def test_the_local_key_file_is_private_and_written_once(tmp_path):
+    from kpi_agreements.core.secret_key import is_weak_secret_key, local_secret_key
+
+    path = tmp_path / "var" / "secret_key"
+    first = local_secret_key(path)
+    assert local_secret_key(path) == first and not is_weak_secret_key(first)
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert [p.name for p in path.parent.iterdir()] == ["secret_key"]  # no draft left behind
+
+
 def test_collectstatic_manifest_resolves_every_reference(tmp_path):
     """The image runs collectstatic with STATIC_MANIFEST=true; a dangling url() in a CSS file breaks it.
 

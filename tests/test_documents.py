@@ -88,7 +88,7 @@ def full(org, dims, agreement):
     collector = _person(
         "col", "นาย", "ก้องเกียรติ", "เก็บข้อมูล", "นักวิชาการ", office="ห้อง 302", mobile="0898765432"
     )
-    parent = add_kpi(agreement, dims[0], 0, "ความสำเร็จของการเบิกจ่าย", baseline=BASELINE)
+    parent = add_kpi(agreement, dims[0], "1", "ความสำเร็จของการเบิกจ่าย", baseline=BASELINE)
     add_kpi(
         agreement,
         dims[0],

@@ -67,7 +67,7 @@ def make_agreement(unit, year, dimensions, people=(None, None)):
     )
     add(d1, "ระดับความสำเร็จของการให้บริการ", "30", "multi_quantitative", MULTI)
     add(d2, "ระดับความสำเร็จของโครงการ", "20", "milestone", MILESTONE)
-    parent = add(d2, "การพัฒนาองค์กร", "0", "quantitative", {})
+    parent = add(d2, "การพัฒนาองค์กร", "40", "quantitative", {})
     add(d2, "จัดทำแผนพัฒนาบุคลากร", "15", "pass_fail", PASS_FAIL, parent=parent)
     add(d2, "คุณภาพของแผน", "25", "qualitative", QUALITATIVE, parent=parent)
     return agreement

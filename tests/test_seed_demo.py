@@ -23,3 +23,20 @@ def test_the_demo_is_built_once_and_every_demo_user_logs_in(db, client):
     assert submission_problems(filled) == []
     assert filled.kpis.filter(mandatory__code="3.1").exists()
     assert all(p.person_id for p in filled.parties.all())
+
+
+def test_the_demo_executive_only_reads(db, client):
+    """README: the executive reads the whole ministry and changes nothing; the ministry has its own head."""
+    from django.urls import reverse
+
+    from kpi_agreements.agreements.access import is_editor
+
+    call_command("seed_demo", verbosity=0)
+    executive = Person.objects.get(username="executive")
+    assert not Unit.objects.filter(head=executive).exists()
+    assert Unit.objects.get(abbreviation="ทส.").head.username == "permsec"
+    filled = Agreement.objects.get(unit__abbreviation="สบก.")
+    assert not is_editor(executive, filled) and not filled.parties.filter(person=executive).exists()
+    client.force_login(executive)
+    assert client.get(reverse("agreement_detail", args=[filled.pk])).status_code == 200
+    assert client.get(reverse("agreement_plan_edit", args=[filled.pk])).status_code == 404

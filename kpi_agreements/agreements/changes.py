@@ -1,9 +1,12 @@
 """Change requests (DOMAIN §9): open in a window, propose, decide by resolution, apply as a new version."""
 
+import uuid
 from datetime import date
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files import File
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -11,16 +14,18 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kpi_agreements import scoring
-from kpi_agreements.core.scoring_ui import check_criteria
+from kpi_agreements.core import uploads
+from kpi_agreements.core.scoring_ui import check_criteria, check_weight
 from kpi_agreements.core.thai import be_date
 from kpi_agreements.fiscal.models import Milestone
 from kpi_agreements.workflow.notify import addresser
 from kpi_agreements.workflow.services import check_move, move, record
 
 from . import services
+from .access import deciders
 from .locking import amending
 from .models import KPI, Agreement, AgreementVersion, ChangeItem, ChangeRequest, Evidence
-from .workflow import committee_of, committee_resolution, editors_of
+from .workflow import committee_resolution, editors_of
 
 WINDOWS = (Milestone.Kind.CHANGE_WINDOW_1, Milestone.Kind.CHANGE_WINDOW_2)
 LABELS = {
@@ -30,15 +35,7 @@ LABELS = {
     "reject": gettext_lazy("reject"),
     "open": gettext_lazy("open the request"),
 }
-MAX_EVIDENCE_BYTES = 10 * 1024 * 1024
-EVIDENCE_TYPES = {
-    ".pdf": b"%PDF",
-    ".png": b"\x89PNG",
-    ".jpg": b"\xff\xd8\xff",
-    ".jpeg": b"\xff\xd8\xff",
-    ".docx": b"PK\x03\x04",
-    ".xlsx": b"PK\x03\x04",
-}
+EVIDENCE_KINDS = ("pdf", "png", "jpeg", "docx", "xlsx")
 
 
 # --- windows -------------------------------------------------------------------------------------
@@ -116,7 +113,20 @@ def weights_after(agreement: Agreement, items: list[ChangeItem]) -> dict:
 def _check_items(change: ChangeRequest, items: list[ChangeItem]) -> None:
     if not items:
         raise ValidationError(_("Propose at least one change."))
-    total = sum(weights_after(change.agreement, items).values(), Decimal(0))
+    for item in items:
+        if item.weight is not None:
+            check_weight(item.weight)  # items stored before the weight rule, or behind the service's back
+    weights = weights_after(change.agreement, items)
+    # A new KPI without a weight, or a parent whose sub-KPIs are all cancelled, would be left at 0 (§4).
+    empty = [key for key, weight in weights.items() if weight <= 0]
+    if empty:
+        names = dict(change.agreement.kpis.values_list("pk", "name"))
+        names.update({("new", i.pk): i.name for i in items})
+        raise ValidationError(
+            _("After the change these KPIs would weigh nothing: %(names)s. Every KPI must weigh more than 0.")
+            % {"names": ", ".join(names.get(key, "?") for key in empty)}
+        )
+    total = sum(weights.values(), Decimal(0))
     if total != 100:
         raise ValidationError(
             _("After the change the weights add up to %(total)s, not 100 (difference %(diff)s).")
@@ -179,6 +189,10 @@ def change_item_add(*, change: ChangeRequest, kind: str, kpi: KPI | None = None,
             raise ValidationError({"kpi": _("This request already changes that KPI.")})
     if kind == ChangeItem.Kind.ADD and not (fields.get("name") or "").strip():
         raise ValidationError({"name": _("Name the new KPI.")})
+    if fields.get("weight") is not None:
+        fields["weight"] = check_weight(fields["weight"])
+    elif kind == ChangeItem.Kind.ADD:
+        raise ValidationError({"weight": _("Give the new KPI's weight.")})
     if fields.get("criteria") is not None:
         check_criteria(fields.get("method"), fields["criteria"])
     return ChangeItem.objects.create(change_request=change, kind=kind, kpi=kpi, **fields)
@@ -190,26 +204,26 @@ def change_item_remove(*, item: ChangeItem) -> None:
     item.delete()
 
 
-def check_evidence(upload) -> None:
-    """Evidence is checked by size, extension and the file's first bytes, not by what the browser claims."""
-    name = upload.name.lower()
-    ext = name[name.rfind(".") :] if "." in name else ""
-    if upload.size > MAX_EVIDENCE_BYTES:
-        raise ValidationError(
-            {"file": _("The file is larger than %(mb)s MB.") % {"mb": MAX_EVIDENCE_BYTES // 2**20}}
+def check_evidence(upload) -> str:
+    """The evidence file's real kind (core.uploads), within the year's size policy; else a field error."""
+    try:
+        return uploads.check_upload(
+            upload,
+            kinds=EVIDENCE_KINDS,
+            max_bytes=settings.EVIDENCE_MAX_BYTES,
+            wrong_type=_("Upload a PDF, PNG, JPEG, Word (.docx) or Excel (.xlsx) file."),
         )
-    magic = EVIDENCE_TYPES.get(ext)
-    head = upload.read(8)
-    upload.seek(0)
-    if magic is None or not head.startswith(magic):
-        raise ValidationError({"file": _("Upload a PDF, PNG, JPEG, Word (.docx) or Excel (.xlsx) file.")})
+    except ValidationError as exc:
+        raise ValidationError({"file": exc.messages}) from exc
 
 
 @transaction.atomic
 def evidence_add(*, change: ChangeRequest, upload, user) -> Evidence:
     _check_draft(ChangeRequest.objects.select_for_update().get(pk=change.pk))
-    check_evidence(upload)
-    return Evidence.objects.create(change_request=change, file=upload, name=upload.name, uploaded_by=user)
+    kind = check_evidence(upload)
+    # The user's file name is kept for the download only; on disk the file gets a random name of its kind.
+    stored = File(upload, name=f"{uuid.uuid4().hex}{uploads.EXTENSION_OF[kind]}")
+    return Evidence.objects.create(change_request=change, file=stored, name=upload.name, uploaded_by=user)
 
 
 @transaction.atomic
@@ -329,7 +343,7 @@ def address_change_step(transition):
     name = f"{change.agreement.unit.name_th} ({change.agreement.fiscal_year})"
     if transition.action == "submit":
         return (
-            committee_of(change.agreement),
+            deciders(change.agreement, change),
             _("Awaiting the committee: a change request of %(name)s") % {"name": name},
             url,
         )

@@ -38,7 +38,8 @@ draft may be incomplete; submission checks it).
 The upload (``import_workbook``) checks every sheet, row and cell first and lists every problem with its
 sheet, row and column; only a file without a single problem is applied, in one transaction. KPIs of the
 agreement that are not in the file are left as they are (delete KPIs in the editor). Refused: anything but an
-xlsx, more than MAX_UPLOAD_BYTES, a missing sheet or header, more than MAX_ROWS data rows on a sheet,
+xlsx, more than MAX_UPLOAD_BYTES, a zip that expands too far (core.uploads), more than MAX_XML_ELEMENTS cells,
+data below row MAX_SHEET_ROWS, a missing sheet or header, more than MAX_ROWS data rows on a sheet,
 formulas (and text starting with "="), error values, text in number cells, unknown dimensions, methods,
 directions or usernames, codes of KPIs of other agreements, criteria the scoring engine rejects. Columns to
 the right of a sheet's table are ignored. Unchanged KPIs are not saved: an unchanged file writes no history.
@@ -48,15 +49,20 @@ method, direction, thresholds t1..t5 of quantitative KPIs, mandatory code, super
 """
 
 import io
+import posixpath
 import re
 import zipfile
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from types import SimpleNamespace
+from xml.etree import ElementTree
+from xml.parsers import expat
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
@@ -67,16 +73,21 @@ from openpyxl.utils.indexed_list import IndexedList
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from kpi_agreements import scoring
+from kpi_agreements.core import uploads
 from kpi_agreements.core.scoring_ui import scoring_message
 from kpi_agreements.organisation.models import Person
+from kpi_agreements.organisation.pickers import people_around
 
 from . import services
 from .models import KPI, Agreement
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 5000  # data rows per sheet
-# An xlsx is a zip; a small file may still inflate enormously (a "zip bomb").
-MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
+# Rows read per sheet, blank ones included: data below is refused by name, never dropped; blank rows are not.
+MAX_SHEET_ROWS = 10_000
+# Cells and the other XML elements of the whole workbook (about 300,000 in a full 5,000-KPI file), counted
+# by expat before openpyxl parses anything: openpyxl's time grows with them, whatever the sheet declares.
+MAX_XML_ELEMENTS = 1_000_000
 CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 FONT_NAME = "TH Sarabun New"
@@ -87,7 +98,6 @@ HEADER_ALIGNMENT = Alignment(horizontal="center", vertical="center", wrap_text=T
 WRAP = Alignment(vertical="top", wrap_text=True)
 TEXT_FORMAT = "@"
 WEIGHT_PLACES = Decimal("0.0001")
-MAX_WEIGHT = Decimal("999.9999")  # KPI.weight: max_digits=7, decimal_places=4
 
 # --- Thai sheet names and headers ---------------------------------------------------------------------
 
@@ -588,10 +598,14 @@ class _Bad(Exception):
 
 def _to_decimal(value) -> Decimal | None:
     number = _read_decimal(value)
-    # "1e999999" is a valid decimal with a million digits; no KPI figure comes near 10^12.
-    if number is not None and number and not -12 <= number.adjusted() <= 12:
-        raise _Bad(_("“%(value)s” is not a usable number.") % {"value": value})
-    return number
+    if number is None:
+        return None
+    # The scoring engine's bounds on every number (15 significant digits, below 10^12); text goes to it as
+    # typed, so "1E5" is refused as the calculator refuses it.
+    try:
+        return scoring.to_decimal(value.strip().replace(",", "") if isinstance(value, str) else number)
+    except scoring.ScoringError as exc:
+        raise _Bad(scoring_message(exc)) from None
 
 
 def _read_decimal(value) -> Decimal | None:
@@ -747,7 +761,9 @@ def _read_sheet(wb, name: str, columns: list[Column], report: ImportReport) -> l
     """The data rows of a sheet, after checking its header, its size and that no cell holds a formula."""
     ws = wb[name]
     width = len(columns)
-    rows = ws.iter_rows(min_row=1, max_col=max(width, 1))
+    # An explicit last row: openpyxl would otherwise stop at the sheet's declared dimension, which may be
+    # stale. _scan has made sure nothing below MAX_SHEET_ROWS holds a value.
+    rows = ws.iter_rows(min_row=1, max_row=MAX_SHEET_ROWS, max_col=max(width, 1))
     header = next(rows, ())
     found = [_to_text(c.value) if c.data_type != "f" else str(c.value) for c in header][:width]
     found += [""] * (width - len(found))
@@ -835,9 +851,10 @@ def _parse_kpi(row: _Row, be_year: int) -> _KpiRow:
         fields[name] = row.text(name, max_length=length[name])
     weight = row.decimal("weight")
     if weight is not None:
-        weight = weight.quantize(WEIGHT_PLACES, rounding=ROUND_HALF_UP)
-        if not Decimal(0) <= weight <= MAX_WEIGHT:
-            row.error("weight", _("The weight must be between 0 and %(max)s.") % {"max": MAX_WEIGHT})
+        try:
+            weight = scoring.validate_weight(weight)
+        except scoring.ScoringError as exc:
+            row.error("weight", scoring_message(exc))
     method = row.text("method", required=True)
     method_code = METHOD_CODES.get(method) or METHOD_CODES.get(method.lower())
     if method and not method_code:
@@ -973,18 +990,140 @@ def _open(fileobj, report: ImportReport):
     not_xlsx = _(
         "The file is not an Excel workbook (.xlsx). Save it as “Excel Workbook (*.xlsx)” and upload it again."
     )
-    if not data.startswith(b"PK\x03\x04"):
+    try:
+        kind = uploads.detect(io.BytesIO(data))
+    except ValidationError as exc:  # a zip bomb or a damaged file of another kind: its own message
+        report.add(exc.messages[0])
+        return None
+    if kind != "xlsx":
         report.add(not_xlsx)
         return None
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            if sum(info.file_size for info in archive.infolist()) > MAX_UNCOMPRESSED_BYTES:
-                report.add(_("The file is larger than %(size)s MB.") % {"size": megabytes(MAX_UPLOAD_BYTES)})
+            if not _scan(archive, report):
                 return None
         return load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-    except Exception:  # openpyxl raises many kinds of errors on a damaged or foreign file
+    except Exception:  # expat and openpyxl raise many kinds of errors on a damaged or foreign file
         report.add(not_xlsx)
         return None
+
+
+class _Refused(Exception):
+    def __init__(self, message: str, row: int | None = None):
+        super().__init__(message)
+        self.row = row
+
+
+def _refuse_dtd(*args):
+    raise ValueError("a DTD in an xlsx")  # never in a real workbook; entity tricks live there
+
+
+class _Budget:
+    """Counts the workbook's XML elements; on a sheet, also numbers its rows as openpyxl will."""
+
+    def __init__(self):
+        self.left = MAX_XML_ELEMENTS
+        self.row = 0
+
+    def count(self, name, attrs):
+        self.left -= 1
+        if self.left < 0:
+            raise _Refused(
+                _(
+                    "The workbook is too large to read: it holds more than %(max)s cells and other entries. "
+                    "Delete the empty rows and columns below and beside the tables, or split the file."
+                )
+                % {"max": f"{MAX_XML_ELEMENTS:,}"}
+            )
+
+    def sheet(self, name, attrs):
+        self.count(name, attrs)
+        local = name.rpartition(":")[2]
+        if local == "row":
+            number = float(attrs.get("r", self.row + 1))  # openpyxl accepts "7.0" too
+            if not number.is_integer():
+                raise ValueError(f"row number {number}")
+            row = int(number)
+            if row <= self.row:  # openpyxl would skip this row without a word
+                raise _Refused(
+                    _(
+                        "Row %(row)s comes twice or out of order in the file; open it in Excel, save it "
+                        "again and upload it."
+                    )
+                    % {"row": row},
+                    row,
+                )
+            self.row = row
+        elif local in ("v", "f", "is") and self.row > MAX_SHEET_ROWS:
+            raise _Refused(
+                _(
+                    "The sheet has more than %(max)s rows: this row holds data. Keep the data within the "
+                    "first %(max)s rows, or split the file."
+                )
+                % {"max": f"{MAX_SHEET_ROWS:,}"},
+                self.row,
+            )
+
+
+def _parse(archive: zipfile.ZipFile, part: str, handler) -> None:
+    parser = expat.ParserCreate()
+    parser.StartElementHandler = handler
+    parser.StartDoctypeDeclHandler = _refuse_dtd
+    with archive.open(part) as source:
+        while chunk := source.read(1 << 16):
+            parser.Parse(chunk, False)
+    parser.Parse(b"", True)
+
+
+def _rels(part: str) -> str:
+    return posixpath.join(posixpath.dirname(part), "_rels", posixpath.basename(part) + ".rels")
+
+
+def _sheet_parts(archive: zipfile.ZipFile, workbook: str) -> dict[str, str]:
+    """Part name -> sheet name, from the workbook's own index (openpyxl finds the sheets the same way)."""
+    folder = posixpath.dirname(workbook)
+    rels = ElementTree.fromstring(archive.read(_rels(workbook)))
+    targets = {rel.get("Id"): rel.get("Target", "") for rel in rels}
+    parts = {}
+    main, relationships = (
+        "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}",
+        "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}",
+    )
+    for sheet in ElementTree.fromstring(archive.read(workbook)).iter(f"{main}sheet"):
+        target = targets.get(sheet.get(f"{relationships}id"), "")
+        path = target.lstrip("/") if target.startswith("/") else posixpath.join(folder, target)
+        parts[posixpath.normpath(path)] = sheet.get("name", "")
+    return parts
+
+
+def _scan(archive: zipfile.ZipFile, report: ImportReport) -> bool:
+    """Bound openpyxl's work before it parses anything, and make sure no row of data goes unread.
+
+    Every XML element counts against MAX_XML_ELEMENTS, the workbook's index first (so it is small before it is
+    read), then the sheets, then the rest. A sheet's rows are numbered by their own ``r`` as openpyxl does,
+    never by the dimension the sheet declares; a value below row MAX_SHEET_ROWS is refused naming its row.
+    """
+    budget = _Budget()
+    workbook = uploads.office_main_part(archive)[1]
+    index = [workbook, _rels(workbook)]
+    try:
+        for part in index:
+            _parse(archive, part, budget.count)
+        sheets = _sheet_parts(archive, workbook)
+        for part, name in sheets.items():
+            budget.row = 0
+            try:
+                _parse(archive, part, budget.sheet)
+            except _Refused as exc:
+                report.add(str(exc), name, exc.row)
+                return False
+        for part in archive.namelist():
+            if part.endswith((".xml", ".rels")) and part not in index and part not in sheets:
+                _parse(archive, part, budget.count)
+    except _Refused as exc:
+        report.add(str(exc))
+        return False
+    return True
 
 
 def megabytes(size: int) -> str:
@@ -1040,7 +1179,11 @@ def _check(
     dimensions = {d.name_th.strip(): d for d in agreement.fiscal_year.dimensions.all()}
     names = {d.pk: d.name_th for d in dimensions.values()}
     usernames = {u for item in parsed.kpis for u in (item.supervisor, item.collector) if u}
-    people = {p.username: p.pk for p in Person.objects.filter(username__in=usernames, is_active=True)}
+    # The same people as the KPI form's pickers (issue 8.7), and whoever the KPIs name already: a workbook
+    # must not name, or probe for, anyone else in the system.
+    named = [pk for k in existing.values() for pk in (k.supervisor_id, k.collector_id) if pk]
+    allowed = Person.objects.filter(Q(pk__in=people_around(agreement.unit).values("pk")) | Q(pk__in=named))
+    people = {p.username: p.pk for p in allowed.filter(username__in=usernames, is_active=True)}
     plans: dict[str, _Plan] = {}
     rows_by_number: dict[str, int] = {}
     rows_by_pk: dict[int, int] = {}
@@ -1115,6 +1258,11 @@ def _check(
             supervisor_id=ids["supervisor"],
             collector_id=ids["collector"],
         )
+    # A weight may be left blank only on a parent KPI, whose weight is the sum of its sub-KPIs' (§4).
+    parents = {item.parent for item in parsed.kpis}
+    for item in parsed.kpis:
+        if item.row._blank("weight") and item.number not in parents:
+            item.row.error("weight", _("Enter a value here."))
     _check_criteria(parsed, plans)
     return [plans[item.number] for item in parsed.kpis if item.number in plans]
 

@@ -1,21 +1,18 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from kpi_agreements.organisation.models import Person
+from kpi_agreements.core.scoring_ui import WeightField
+from kpi_agreements.core.validators import NameField
+from kpi_agreements.organisation.pickers import PersonPickerField, people_around, person_search
 
+from .access import get_agreement_for
 from .models import KPI, Agreement, Party
 
 
-class PersonChoiceField(forms.ModelChoiceField):
-    """People shown with position and mobile phone, as the KPI Template lists them (§6)."""
-
-    def label_from_instance(self, obj):
-        extra = " · ".join(x for x in (obj.position, obj.mobile) if x)
-        return f"{obj.display_name} ({extra})" if extra else obj.display_name
-
-
-def people():
-    return Person.objects.filter(is_active=True).order_by("first_name", "last_name")
+@person_search("agreement")
+def _agreement_people(user, pk):
+    """The agreement's editors name people around its unit, as its forms offer them."""
+    return people_around(get_agreement_for(user, pk, need="edit").unit)
 
 
 class ActionPlanForm(forms.ModelForm):
@@ -26,21 +23,35 @@ class ActionPlanForm(forms.ModelForm):
 
 
 class PartyForm(forms.ModelForm):
-    person = PersonChoiceField(queryset=people(), required=False, label=_("Person"))
+    person = PersonPickerField(required=False, label=_("Person"))
 
     class Meta:
         model = Party
         fields = ["role", "person", "position"]
 
 
-PartyFormSet = forms.inlineformset_factory(Agreement, Party, form=PartyForm, extra=1, can_delete=True)
+class BasePartyFormSet(forms.BaseInlineFormSet):
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        form.fields["person"].offer(
+            people_around(self.instance.unit),
+            kind="agreement",
+            obj=self.instance.pk,
+            keep=form.instance.person_id,
+        )
+
+
+PartyFormSet = forms.inlineformset_factory(
+    Agreement, Party, form=PartyForm, formset=BasePartyFormSet, extra=1, can_delete=True
+)
 
 
 class KPIForm(forms.ModelForm):
     """The KPI Template (§6) without its criteria, which the criteria editor handles."""
 
-    supervisor = PersonChoiceField(queryset=people(), required=False, label=_("KPI supervisor"))
-    collector = PersonChoiceField(queryset=people(), required=False, label=_("Data collector"))
+    weight = WeightField()
+    supervisor = PersonPickerField(required=False, label=_("KPI supervisor"))
+    collector = PersonPickerField(required=False, label=_("Data collector"))
 
     class Meta:
         model = KPI
@@ -62,6 +73,7 @@ class KPIForm(forms.ModelForm):
             f: forms.Textarea(attrs={"rows": 2})
             for f in ("description", "formula", "conditions", "data_source", "collection_method")
         }
+        field_classes = {"name": NameField}
 
     # Fields a named KPI supervisor or data collector may not touch (§ issue 4.9: template fields only).
     AGREEMENT_FIELDS = ("dimension", "weight", "supervisor", "collector")
@@ -77,6 +89,11 @@ class KPIForm(forms.ModelForm):
         )
         self.fields["cascaded_from"].required = False
         kpi = self.instance
+        around = people_around(agreement.unit)
+        for name in ("supervisor", "collector"):
+            self.fields[name].offer(
+                around, kind="agreement", obj=agreement.pk, keep=getattr(kpi, f"{name}_id")
+            )
         if kpi.pk and (kpi.parent_id or kpi.children.exists()):
             self.fields["dimension"].disabled = True
         if kpi.pk and kpi.children.exists():

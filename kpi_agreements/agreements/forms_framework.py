@@ -3,6 +3,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from kpi_agreements.core.scoring_ui import WeightField
+from kpi_agreements.core.validators import NameField
 from kpi_agreements.organisation.models import Unit, UnitType
 
 from .models import Dimension, MandatoryKPI
@@ -20,25 +22,18 @@ TEXT_FIELDS = [
 
 
 def _weight_field(**attrs):
-    return forms.DecimalField(
-        label=_("Weight"),
-        max_digits=7,
-        decimal_places=4,
-        min_value=0,
-        widget=forms.NumberInput(attrs={"step": "any", "min": 0, **attrs}),
-    )
+    return WeightField(widget=forms.NumberInput(attrs={"step": "any", "min": 0, "max": 100, **attrs}))
 
 
 class DimensionForm(forms.ModelForm):
-    weight = _weight_field(**{"class": "form-control form-control-sm dimension-weight", "style": "width:8em"})
+    weight = _weight_field(**{"class": "form-control form-control-sm dimension-weight width-8em"})
 
     class Meta:
         model = Dimension
         fields = ["order", "name_th", "name_en", "weight"]
+        field_classes = {"name_th": NameField, "name_en": NameField}
         widgets = {
-            "order": forms.NumberInput(
-                attrs={"class": "form-control form-control-sm", "min": 1, "style": "width:5em"}
-            ),
+            "order": forms.NumberInput(attrs={"class": "form-control form-control-sm width-5em", "min": 1}),
             "name_th": forms.TextInput(attrs={"class": "form-control form-control-sm"}),
             "name_en": forms.TextInput(attrs={"class": "form-control form-control-sm"}),
         }
@@ -55,6 +50,7 @@ class MandatoryKPIForm(forms.ModelForm):
     class Meta:
         model = MandatoryKPI
         fields = ["code", "dimension", "weight", "unit_types", *TEXT_FIELDS]
+        field_classes = {"name": NameField}
         widgets = {
             "unit_types": forms.CheckboxSelectMultiple,
             "description": forms.Textarea(attrs={"rows": 3}),

@@ -13,7 +13,7 @@ from django.db.models import Sum
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from kpi_agreements.core.scoring_ui import check_criteria
+from kpi_agreements.core.scoring_ui import check_criteria, check_weight
 from kpi_agreements.fiscal.models import FiscalYear
 from kpi_agreements.organisation.models import UnitType
 
@@ -48,8 +48,8 @@ def dimensions_save(
     for dimension in [*dimensions, *deleted]:
         if dimension.pk is not None and dimension.fiscal_year_id != fiscal_year.pk:
             raise ValidationError(_("This dimension belongs to another fiscal year."))
-    if any(d.weight is None or d.weight < 0 for d in dimensions):
-        raise ValidationError({"weight": _("A weight cannot be negative.")})
+    for dimension in dimensions:
+        dimension.weight = check_weight(dimension.weight)
     in_use = [
         ValidationError(
             _("Dimension %(name)s holds mandatory KPIs or agreements' KPIs; move them first."),
@@ -102,9 +102,7 @@ def mandatory_kpi_save(
                 % {"year": fiscal_year, "code": code}
             }
         )
-    weight = fields.get("weight")
-    if weight is None or weight < 0:
-        raise ValidationError({"weight": _("A weight cannot be negative.")})
+    weight = fields["weight"] = check_weight(fields.get("weight"))
     if mandatory.pk is not None:
         moved = _rules_out_total(mandatory)
         if moved > weight:

@@ -177,15 +177,15 @@ class SigningRule(models.Model):
 
 
 def _may_edit(agreement, user) -> bool:
-    from .access import can_edit_content
+    from .access import is_editor
 
-    return can_edit_content(user, agreement)
+    return is_editor(user, agreement)
 
 
-def _sits_on_committee(agreement, user) -> bool:
-    from .access import sits_on_committee_for
+def _decides(agreement, user) -> bool:
+    from .access import can_decide
 
-    return sits_on_committee_for(user, agreement)
+    return can_decide(user, agreement)
 
 
 def _complete(agreement) -> bool:
@@ -270,11 +270,11 @@ class Agreement(ConcurrentTransitionMixin, models.Model):
     def submit(self):
         pass
 
-    @transition(field=status, source=Status.SUBMITTED, target=Status.REVISION, permission=_sits_on_committee)
+    @transition(field=status, source=Status.SUBMITTED, target=Status.REVISION, permission=_decides)
     def request_revision(self):
         pass
 
-    @transition(field=status, source=Status.SUBMITTED, target=Status.APPROVED, permission=_sits_on_committee)
+    @transition(field=status, source=Status.SUBMITTED, target=Status.APPROVED, permission=_decides)
     def approve(self):
         pass
 
@@ -335,15 +335,16 @@ class KPI(TemplateFields):
         MandatoryKPI,
         null=True,
         blank=True,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         related_name="kpis",
         verbose_name=_("mandatory KPI"),
     )
+    # What a signed KPI points to stays as it was signed: deleting the target is refused (issue 8).
     cascaded_from = models.ForeignKey(
         "self",
         null=True,
         blank=True,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         related_name="cascaded_to",
         verbose_name=_("serves the parent unit's KPI"),
     )
@@ -351,7 +352,7 @@ class KPI(TemplateFields):
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         related_name="supervised_kpis",
         verbose_name=_("KPI supervisor"),
     )
@@ -359,7 +360,7 @@ class KPI(TemplateFields):
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         related_name="collected_kpis",
         verbose_name=_("data collector"),
     )
@@ -433,15 +434,15 @@ ROUND_CHOICES = [(6, _("6-month round")), (9, _("9-month round")), (12, _("12-mo
 
 
 def _may_open_change(change, user) -> bool:
-    from .access import can_edit_content
+    from .access import is_editor
 
-    return can_edit_content(user, change.agreement)
+    return is_editor(user, change.agreement)
 
 
 def _committee_decides(change, user) -> bool:
-    from .access import sits_on_committee_for
+    from .access import can_decide
 
-    return sits_on_committee_for(user, change.agreement)
+    return can_decide(user, change.agreement, change)
 
 
 class ChangeRequest(ConcurrentTransitionMixin, models.Model):

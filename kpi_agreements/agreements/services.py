@@ -6,12 +6,13 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, ProtectedError
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
 from kpi_agreements import scoring
-from kpi_agreements.core.scoring_ui import check_criteria, scoring_message
+from kpi_agreements.core.scoring_ui import check_criteria, check_weight, scoring_message
+from kpi_agreements.fiscal.models import FiscalYear
 from kpi_agreements.organisation.models import Unit
 
 from .models import KPI, Agreement, Dimension, MandatoryKPI, Party, SigningRule
@@ -162,7 +163,7 @@ def submission_problems(agreement: Agreement, kpis: list[KPI] | None = None, rep
         kpis = outline(agreement.kpis.select_related("dimension"))
     if report is None:
         report = weight_report(kpis, list(agreement.fiscal_year.dimensions.all()))
-    problems = report.problems()
+    problems = report.problems() + party_problems(list(agreement.parties.all()))
     if not kpis:
         problems.append(_("The agreement has no KPIs."))
     for kpi in kpis:
@@ -240,9 +241,16 @@ def mandatory_weights(mandatory: list[MandatoryKPI], unit: Unit) -> dict[int, De
     return scoring.redistribute_weights(weights, dropped, rules)
 
 
+def _lock_year_creations(fiscal_year) -> None:
+    """Creating agreements of a year takes turns: two people pressing "create" at once make one agreement
+    per unit, and the second learns that it exists instead of meeting the unique constraint."""
+    FiscalYear.objects.select_for_update().filter(pk=fiscal_year.pk).first()
+
+
 @transaction.atomic
 def agreements_create(*, fiscal_year, units: list[Unit]) -> list[Agreement]:
     """One draft per unit in scope that has none yet, pre-filled with the mandatory KPIs and the parties."""
+    _lock_year_creations(fiscal_year)
     existing = set(
         Agreement.objects.filter(fiscal_year=fiscal_year, unit__in=units).values_list("unit_id", flat=True)
     )
@@ -310,6 +318,7 @@ def sync_parent_weights(agreement: Agreement) -> None:
 def kpi_create(*, agreement: Agreement, dimension: Dimension, parent: KPI | None = None, **fields) -> KPI:
     agreement = Agreement.objects.select_for_update().get(pk=agreement.pk)
     _check_editable(agreement)
+    fields["weight"] = check_weight(fields.get("weight"))
     if parent is not None:
         if parent.agreement_id != agreement.pk:
             raise ValidationError({"parent": _("The parent KPI belongs to another agreement.")})
@@ -326,6 +335,8 @@ def kpi_create(*, agreement: Agreement, dimension: Dimension, parent: KPI | None
 def kpi_update(*, kpi: KPI, **fields) -> KPI:
     agreement = Agreement.objects.select_for_update().get(pk=kpi.agreement_id)
     _check_editable(agreement)
+    if "weight" in fields:
+        fields["weight"] = check_weight(fields["weight"])
     if "criteria" in fields:
         check_criteria(fields.get("method", kpi.method), fields["criteria"])
     for name, value in fields.items():
@@ -339,8 +350,38 @@ def kpi_update(*, kpi: KPI, **fields) -> KPI:
 def kpi_delete(*, kpi: KPI) -> None:
     agreement = Agreement.objects.select_for_update().get(pk=kpi.agreement_id)
     _check_editable(agreement)
-    kpi.delete()
+    doomed = _with_descendants(kpi)
+    served = list(
+        KPI.objects.filter(cascaded_from__in=doomed).exclude(pk__in=doomed).select_related("agreement")
+    )
+    fixed = [k for k in served if not k.agreement.is_editable]
+    if fixed:
+        # A submitted or signed agreement still points at this KPI; it must stay as it was signed.
+        raise ValidationError(
+            _("KPI %(name)s cannot be deleted: the agreements of %(units)s, no longer drafts, serve it.")
+            % {"name": kpi.name, "units": ", ".join(sorted({str(k.agreement) for k in fixed}))}
+        )
+    for other in served:  # drafts simply lose the link, with a history row saying why
+        other.cascaded_from = None
+        other._change_reason = "cascade target deleted"
+        other.save(update_fields=["cascaded_from"])
+    try:
+        with transaction.atomic():
+            kpi.delete()
+    except ProtectedError as exc:
+        raise ValidationError(
+            _("KPI %(name)s cannot be deleted: a change request or another record refers to it.")
+            % {"name": kpi.name}
+        ) from exc
     sync_parent_weights(agreement)
+
+
+def _with_descendants(kpi: KPI) -> list[int]:
+    ids, frontier = [kpi.pk], [kpi.pk]
+    while frontier:
+        frontier = list(KPI.objects.filter(parent__in=frontier).values_list("pk", flat=True))
+        ids += frontier
+    return ids
 
 
 @transaction.atomic
@@ -371,16 +412,62 @@ def agreement_update(*, agreement: Agreement, **fields) -> Agreement:
     return agreement
 
 
+def party_problems(parties: list[Party]) -> list[str]:
+    """§5: one pledgor and one recipient, and the pledgor, recipient and co-signer are different people."""
+    problems = []
+    for role in (Party.Role.PLEDGOR, Party.Role.RECIPIENT):
+        if not any(p.role == role and p.person_id for p in parties):
+            problems.append(_("The agreement needs a %(role)s.") % {"role": role.label})
+    for role in Party.Role:
+        if sum(p.role == role for p in parties) > 1:
+            problems.append(_("The agreement has more than one %(role)s.") % {"role": role.label})
+    people = [p.person_id for p in parties if p.person_id]
+    if len(people) != len(set(people)):
+        problems.append(_("The pledgor, the recipient and the co-signer must be different people."))
+    return problems
+
+
+def signing_rule_parties(agreement: Agreement) -> dict[str, int | None]:
+    """Who the signing rules name for each role today: the person each party defaults to."""
+    unit = agreement.unit
+    ancestor_paths = [unit.path[:n] for n in range(Unit.steplen, len(unit.path), Unit.steplen)]
+    ancestors = {u.path: u for u in Unit.objects.filter(path__in=ancestor_paths).select_related("head")}
+    rules = {r.unit_type_id: r for r in SigningRule.objects.filter(unit_type=unit.unit_type_id)}
+    return {p.role: p.person_id for p in default_parties(unit, ancestors, rules)}
+
+
 @transaction.atomic
-def parties_save(*, agreement: Agreement, formset) -> None:
-    """Save the parties' formset; a party's position defaults to the person's current position."""
+def parties_save(*, agreement: Agreement, formset, user) -> None:
+    """Save the parties' formset; a party's position defaults to the person's current position.
+
+    An editor may correct the parties (an acting head, a vacancy), but never put himself on the other side:
+    the recipient and co-signer he may name are the signing rules' people or someone else (§5).
+    """
     _check_editable(Agreement.objects.select_for_update().get(pk=agreement.pk))
-    for party in formset.save(commit=False):
+    saved = formset.save(commit=False)
+    kept = {p.pk: p for p in agreement.parties.all() if p not in formset.deleted_objects}
+    kept.update({p.pk or id(p): p for p in saved})
+    parties = list(kept.values())
+    by_rules = signing_rule_parties(agreement)
+    errors = party_problems(parties)
+    for party in saved:
+        if (
+            party.role != Party.Role.PLEDGOR
+            and party.person_id == user.pk
+            and by_rules.get(party.role) != user.pk
+        ):
+            errors.append(
+                _("You edit this agreement, so you cannot be its %(role)s.")
+                % {"role": party.get_role_display()}
+            )
+    if errors:
+        raise ValidationError(errors)
+    for party in formset.deleted_objects:
+        party.delete()
+    for party in saved:
         if party.person and not party.position:
             party.position = party.person.position
         party.save()
-    for party in formset.deleted_objects:
-        party.delete()
 
 
 def shift_baseline(baseline: list, previous_year: int) -> list:
@@ -399,6 +486,7 @@ def agreement_copy_previous(*, unit: Unit, fiscal_year) -> Agreement:
     )
     if previous is None:
         raise ValidationError(_("%(unit)s has no agreement for the previous year to copy.") % {"unit": unit})
+    _lock_year_creations(fiscal_year)
     if Agreement.objects.filter(unit=unit, fiscal_year=fiscal_year).exists():
         raise ValidationError(
             _("%(unit)s already has an agreement for %(year)s.") % {"unit": unit, "year": fiscal_year}

@@ -35,6 +35,11 @@ urlpatterns = [
         name="change_item_remove",
     ),
     path("changes/<int:pk>/evidence/", views_change.change_evidence_add, name="change_evidence_add"),
+    path(
+        "changes/<int:pk>/evidence/<int:evidence_pk>/",
+        views_change.change_evidence_download,
+        name="change_evidence_download",
+    ),
     path("changes/<int:pk>/submit/", views_change.change_submit, name="change_submit"),
     path("changes/<int:pk>/decide/", views_change.change_decide, name="change_decide"),
     path("agreements/<int:pk>/versions/", views_change.agreement_versions, name="agreement_versions"),

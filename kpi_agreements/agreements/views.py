@@ -3,7 +3,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -16,11 +16,13 @@ from kpi_agreements.workflow.services import timeline
 from . import changes, services, workflow
 from .access import (
     agreements_visible_to,
+    can_decide,
     can_edit_agreement,
-    can_edit_content,
     can_edit_template,
+    deciders,
     get_agreement_for,
     get_kpi_for,
+    is_editor,
     sits_on_committee_for,
 )
 from .forms import ActionPlanForm, KPIForm, PartyFormSet
@@ -65,12 +67,16 @@ def _workflow_context(request, agreement: Agreement) -> dict:
     """What the user may do next with the agreement, and what has happened to it."""
     user = request.user
     parties = list(agreement.parties.select_related("person"))
-    editor = can_edit_content(user, agreement)
+    editor = is_editor(user, agreement)
     window = changes.open_window(agreement.fiscal_year) if agreement.is_locked else None
+    member = sits_on_committee_for(user, agreement)
     return {
         "parties": parties,
         "is_editor": editor,
-        "is_committee": sits_on_committee_for(user, agreement),
+        "is_committee": member and can_decide(user, agreement),
+        # §5: a member who may not decide is told whether anyone else can, instead of being shown the buttons.
+        "conflicted_member": member and not can_decide(user, agreement),
+        "nobody_decides": agreement.status == Agreement.Status.SUBMITTED and not deciders(agreement),
         "my_parties": [p for p in parties if p.person_id == user.pk and p.signed_at is None],
         "timeline": timeline(agreement, workflow.LABELS),
         "change_requests": agreement.change_requests.select_related("opened_by"),
@@ -93,7 +99,7 @@ def _outline_response(request, agreement):
 
 @login_required
 def agreement_plan_edit(request, pk):
-    agreement = get_agreement_for(request.user, pk, write=True)
+    agreement = get_agreement_for(request.user, pk, need="edit")
     form = ActionPlanForm(request.POST or None, instance=agreement)
     if request.method == "POST" and form.is_valid():
         services.agreement_update(agreement=agreement, **form.cleaned_data)
@@ -108,11 +114,11 @@ def agreement_plan_edit(request, pk):
 
 @login_required
 def agreement_parties_edit(request, pk):
-    agreement = get_agreement_for(request.user, pk, write=True)
+    agreement = get_agreement_for(request.user, pk, need="edit")
     formset = PartyFormSet(request.POST or None, instance=agreement)
     if request.method == "POST" and formset.is_valid():
         try:
-            services.parties_save(agreement=agreement, formset=formset)
+            services.parties_save(agreement=agreement, formset=formset, user=request.user)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
@@ -177,22 +183,32 @@ def _kpi_form_page(request, agreement, kpi, *, template_only=False):
     )
 
 
+def _int_param(request, name: str) -> int:
+    """A GET parameter naming an object: anything but a whole number is a page that does not exist."""
+    try:
+        return int(request.GET[name])
+    except (TypeError, ValueError):
+        raise Http404 from None
+
+
 @login_required
 def kpi_create(request, pk):
-    agreement = get_agreement_for(request.user, pk, write=True)
+    agreement = get_agreement_for(request.user, pk, need="edit")
     parent = None
     if request.GET.get("parent"):
-        parent = get_kpi_for(request.user, request.GET["parent"], write=True)
+        parent = get_kpi_for(request.user, _int_param(request, "parent"), need="edit")
         if parent.agreement_id != agreement.pk:
             raise Http404
-    dimension = agreement.fiscal_year.dimensions.filter(pk=request.GET.get("dimension")).first()
+    dimension = None
+    if request.GET.get("dimension"):
+        dimension = get_object_or_404(agreement.fiscal_year.dimensions, pk=_int_param(request, "dimension"))
     kpi = KPI(agreement=agreement, parent=parent, dimension=parent.dimension if parent else dimension)
     return _kpi_form_page(request, agreement, kpi)
 
 
 @login_required
 def kpi_edit(request, pk):
-    kpi = get_kpi_for(request.user, pk, template=True)
+    kpi = get_kpi_for(request.user, pk, need="template")
     template_only = not can_edit_agreement(request.user, kpi.agreement)
     return _kpi_form_page(request, kpi.agreement, kpi, template_only=template_only)
 
@@ -225,8 +241,8 @@ def kpi_detail(request, pk):
             ),
             "comments": kpi.comments.select_related("author"),
             "proposals": kpi.proposals.select_related("author", "decided_by"),
-            "is_committee": sits_on_committee_for(request.user, kpi.agreement),
-            "is_editor": can_edit_content(request.user, kpi.agreement),
+            "is_committee": can_decide(request.user, kpi.agreement),
+            "is_editor": is_editor(request.user, kpi.agreement),
             "negotiating": kpi.agreement.status in (Agreement.Status.SUBMITTED, Agreement.Status.REVISION),
         },
     )
@@ -235,7 +251,7 @@ def kpi_detail(request, pk):
 @login_required
 @require_POST
 def kpi_move(request, pk):
-    kpi = get_kpi_for(request.user, pk, write=True)
+    kpi = get_kpi_for(request.user, pk, need="edit")
     step = -1 if request.POST.get("direction") == "up" else 1
     services.kpi_move(kpi=kpi, step=step)
     return _outline_response(request, kpi.agreement)
@@ -244,7 +260,7 @@ def kpi_move(request, pk):
 @login_required
 @require_POST
 def kpi_weight(request, pk):
-    kpi = get_kpi_for(request.user, pk, write=True)
+    kpi = get_kpi_for(request.user, pk, need="edit")
     form = KPIForm(instance=kpi, agreement=kpi.agreement)
     field = form.fields["weight"]
     try:
@@ -262,8 +278,12 @@ def kpi_weight(request, pk):
 @login_required
 @require_POST
 def kpi_delete(request, pk):
-    kpi = get_kpi_for(request.user, pk, write=True)
-    services.kpi_delete(kpi=kpi)
+    kpi = get_kpi_for(request.user, pk, need="edit")
+    try:
+        services.kpi_delete(kpi=kpi)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("kpi_detail", pk=kpi.pk)
     messages.success(request, _("KPI %(name)s was deleted.") % {"name": kpi.name})
     return redirect("agreement_detail", pk=kpi.agreement_id)
 

@@ -4,18 +4,20 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_GET, require_POST
 
-from kpi_agreements.core.scoring_ui import CalculatorForm
+from kpi_agreements.core import uploads
+from kpi_agreements.core.scoring_ui import CalculatorForm, WeightField
+from kpi_agreements.core.validators import NameField
 from kpi_agreements.organisation.views import _apply_errors
 from kpi_agreements.workflow.services import timeline
 
 from . import changes
-from .access import can_edit_content, get_agreement_for, get_change_for, sits_on_committee_for
+from .access import can_decide, deciders, get_agreement_for, get_change_for, is_editor, sits_on_committee_for
 from .models import ChangeItem, ChangeRequest
 from .views_workflow import ResolutionForm
 
@@ -28,12 +30,14 @@ class ChangeRequestForm(forms.ModelForm):
 
 
 class ChangeItemForm(forms.ModelForm):
+    weight = WeightField(required=False)
     change_criteria = forms.BooleanField(label=gettext_lazy("Change the scoring criteria"), required=False)
 
     class Meta:
         model = ChangeItem
         fields = ["kind", "kpi", "dimension", "name", "description", "weight"]
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
+        field_classes = {"name": NameField}
 
     def __init__(self, *args, change: ChangeRequest, **kwargs):
         super().__init__(*args, **kwargs)
@@ -56,14 +60,13 @@ class EvidenceForm(forms.Form):
 
 @login_required
 def change_create(request, pk):
-    agreement = get_agreement_for(request.user, pk)
-    if not can_edit_content(request.user, agreement):
-        raise Http404
+    agreement = get_agreement_for(request.user, pk, need="manage")
     form = ChangeRequestForm(request.POST or None)
     window = changes.open_window(agreement.fiscal_year)
+    closed = None
     if window is None:
         # Outside the windows the button is absent; a direct request is refused with the windows' dates.
-        form.add_error(None, changes._outside_window_message(agreement.fiscal_year))
+        closed = changes._outside_window_message(agreement.fiscal_year)
     elif request.method == "POST" and form.is_valid():
         try:
             change = changes.change_open(agreement=agreement, user=request.user, **form.cleaned_data)
@@ -75,7 +78,7 @@ def change_create(request, pk):
     return render(
         request,
         "agreements/change_form.html",
-        {"agreement": agreement, "form": form, "window": window},
+        {"agreement": agreement, "form": form, "window": window, "closed": closed},
         status=status,
     )
 
@@ -84,12 +87,14 @@ def _detail_context(
     request, change, item_form=None, criteria_form=None, evidence_form=None, decision_form=None
 ):
     items = list(change.items.select_related("kpi", "dimension"))
-    editable = change.status == ChangeRequest.Status.DRAFT and can_edit_content(
-        request.user, change.agreement
+    user, agreement, submitted = (
+        request.user,
+        change.agreement,
+        change.status == ChangeRequest.Status.SUBMITTED,
     )
-    deciding = change.status == ChangeRequest.Status.SUBMITTED and sits_on_committee_for(
-        request.user, change.agreement
-    )
+    editable = change.status == ChangeRequest.Status.DRAFT and is_editor(user, agreement)
+    member = submitted and sits_on_committee_for(user, agreement)
+    deciding = member and can_decide(user, agreement, change)
     after = None
     if change.status in (ChangeRequest.Status.DRAFT, ChangeRequest.Status.SUBMITTED) and items:
         weights = changes.weights_after(change.agreement, items)
@@ -105,13 +110,16 @@ def _detail_context(
         "items": items,
         "editable": editable,
         "deciding": deciding,
+        "conflicted_member": member and not deciding,
+        "nobody_decides": submitted and not deciders(agreement, change),
         "after": after,
         "timeline": timeline(change, changes.LABELS),
         "evidence": change.evidence.all(),
         "item_form": item_form or (ChangeItemForm(change=change) if editable else None),
         "criteria_form": criteria_form or (CalculatorForm(prefix="criteria") if editable else None),
         "evidence_form": evidence_form or (EvidenceForm() if editable else None),
-        "decision_form": decision_form or (DecisionForm() if deciding else None),
+        "decision_form": decision_form
+        or (DecisionForm(fiscal_year=change.agreement.fiscal_year) if deciding else None),
     }
 
 
@@ -124,7 +132,7 @@ def change_detail(request, pk):
 @login_required
 @require_POST
 def change_item_add(request, pk):
-    change = get_change_for(request.user, pk, write=True)
+    change = get_change_for(request.user, pk, need="edit")
     form = ChangeItemForm(request.POST, change=change)
     criteria_form = CalculatorForm(request.POST, prefix="criteria")
     if form.is_valid() and criteria_form.is_valid():
@@ -155,7 +163,7 @@ def change_item_add(request, pk):
 @login_required
 @require_POST
 def change_item_remove(request, pk, item_pk):
-    change = get_change_for(request.user, pk, write=True)
+    change = get_change_for(request.user, pk, need="edit")
     changes.change_item_remove(item=get_object_or_404(ChangeItem, pk=item_pk, change_request=change))
     return redirect("change_detail", pk=pk)
 
@@ -163,7 +171,7 @@ def change_item_remove(request, pk, item_pk):
 @login_required
 @require_POST
 def change_evidence_add(request, pk):
-    change = get_change_for(request.user, pk, write=True)
+    change = get_change_for(request.user, pk, need="edit")
     form = EvidenceForm(request.POST, request.FILES)
     if form.is_valid():
         try:
@@ -182,11 +190,19 @@ def change_evidence_add(request, pk):
 
 
 @login_required
+@require_GET
+@cache_control(private=True, no_store=True)  # evidence is never public (DOMAIN §12), nor kept by proxies
+def change_evidence_download(request, pk, evidence_pk):
+    """Whoever reads the change request may download its evidence, as an attachment only."""
+    change = get_change_for(request.user, pk)
+    evidence = get_object_or_404(change.evidence, pk=evidence_pk)
+    return uploads.attachment(evidence.file, evidence.name)
+
+
+@login_required
 @require_POST
 def change_submit(request, pk):
-    change = get_change_for(request.user, pk)
-    if not can_edit_content(request.user, change.agreement):
-        raise Http404
+    change = get_change_for(request.user, pk, need="manage")
     try:
         changes.change_submit(change=change, user=request.user)
     except ValidationError as exc:
@@ -199,10 +215,8 @@ def change_submit(request, pk):
 @login_required
 @require_POST
 def change_decide(request, pk):
-    change = get_change_for(request.user, pk)
-    if not sits_on_committee_for(request.user, change.agreement):
-        raise Http404
-    form = DecisionForm(request.POST)
+    change = get_change_for(request.user, pk, need="decide")
+    form = DecisionForm(request.POST, fiscal_year=change.agreement.fiscal_year)
     if form.is_valid():
         data = dict(form.cleaned_data)
         approve = data.pop("decision") == "approve"

@@ -77,7 +77,7 @@ def agreement_excel_download(request, pk):
 @login_required
 @require_http_methods(["GET", "POST"])
 def agreement_excel_upload(request, pk):
-    agreement = get_agreement_for(request.user, pk, write=True)
+    agreement = get_agreement_for(request.user, pk, need="edit")
     form = UploadForm(request.POST or None, request.FILES or None)
     report = None
     if request.method == "POST" and form.is_valid():

@@ -98,7 +98,7 @@ def framework_detail(request, pk):
 @login_required
 @require_POST
 def framework_dimensions(request, pk):
-    year = get_fiscal_year_for(request.user, pk, write=True)
+    year = get_fiscal_year_for(request.user, pk, need="manage")
     formset = _dimension_formset(year, request.POST)
     if formset.is_valid():
         dimensions = formset.save(commit=False)
@@ -128,7 +128,7 @@ def framework_dimensions(request, pk):
 @login_required
 @require_POST
 def framework_copy(request, pk):
-    year = get_fiscal_year_for(request.user, pk, write=True)
+    year = get_fiscal_year_for(request.user, pk, need="manage")
     try:
         framework.framework_copy_previous(fiscal_year=year)
     except ValidationError as exc:
@@ -197,7 +197,7 @@ def mandatory_kpi_edit(request, pk, mpk=None):
 @login_required
 @require_POST
 def mandatory_kpi_delete(request, pk, mpk):
-    year = get_fiscal_year_for(request.user, pk, write=True)
+    year = get_fiscal_year_for(request.user, pk, need="manage")
     mandatory = get_object_or_404(year.mandatory_kpis, pk=mpk)
     try:
         framework.mandatory_kpi_delete(mandatory=mandatory)
@@ -211,7 +211,7 @@ def mandatory_kpi_delete(request, pk, mpk):
 @login_required
 @require_POST
 def redistribution_rule_add(request, pk):
-    year = get_fiscal_year_for(request.user, pk, write=True)
+    year = get_fiscal_year_for(request.user, pk, need="manage")
     form = RedistributionRuleForm(request.POST, fiscal_year=year)
     if form.is_valid():
         try:
@@ -228,7 +228,7 @@ def redistribution_rule_add(request, pk):
 @login_required
 @require_POST
 def redistribution_rule_remove(request, pk, rpk):
-    year = get_fiscal_year_for(request.user, pk, write=True)
+    year = get_fiscal_year_for(request.user, pk, need="manage")
     framework.redistribution_rule_remove(rule=get_object_or_404(year.redistribution_rules, pk=rpk))
     messages.success(request, _("The redistribution rule was removed."))
     return redirect("framework_detail", pk=year.pk)

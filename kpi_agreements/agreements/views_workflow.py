@@ -4,20 +4,19 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import F
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from kpi_agreements.core.scoring_ui import CalculatorForm, CriteriaForm
-from kpi_agreements.organisation.models import Committee
+from kpi_agreements.core.dates import ThaiDateField
+from kpi_agreements.core.scoring_ui import CalculatorForm, CriteriaForm, WeightField
+from kpi_agreements.fiscal.calendar import resolution_range
 from kpi_agreements.organisation.views import _apply_errors
 
 from . import workflow
-from .access import can_edit_content, get_agreement_for, get_kpi_for, sits_on_committee_for
-from .models import Agreement, ChangeRequest, Party, Proposal
+from .access import decidable_by, get_agreement_for, get_kpi_for, get_proposal_for
+from .models import Agreement, ChangeRequest, Party
 
 
 class CommentForm(forms.Form):
@@ -28,14 +27,16 @@ class CommentForm(forms.Form):
 
 class ResolutionForm(forms.Form):
     number = forms.CharField(label=gettext_lazy("Resolution number"), max_length=50)
-    date = forms.DateField(label=gettext_lazy("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    date = ThaiDateField(label=gettext_lazy("Date"))
     text = forms.CharField(label=gettext_lazy("Resolution"), widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, fiscal_year, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["date"].set_range(*resolution_range(fiscal_year))
 
 
 class ProposalForm(forms.Form):
-    weight = forms.DecimalField(
-        label=gettext_lazy("Proposed weight"), required=False, min_value=0, decimal_places=4, max_digits=7
-    )
+    weight = WeightField(label=gettext_lazy("Proposed weight"), required=False)
     change_criteria = forms.BooleanField(label=gettext_lazy("Propose these criteria"), required=False)
     note = forms.CharField(
         label=gettext_lazy("Reason"), required=False, widget=forms.Textarea(attrs={"rows": 2})
@@ -50,9 +51,7 @@ def _refused(request, exc: ValidationError, pk):
 @login_required
 @require_POST
 def agreement_submit(request, pk):
-    agreement = get_agreement_for(request.user, pk)
-    if not can_edit_content(request.user, agreement):
-        raise Http404
+    agreement = get_agreement_for(request.user, pk, need="manage")
     try:
         workflow.agreement_submit(
             agreement=agreement, user=request.user, comment=request.POST.get("comment", "")
@@ -66,9 +65,7 @@ def agreement_submit(request, pk):
 @login_required
 @require_POST
 def agreement_request_revision(request, pk):
-    agreement = get_agreement_for(request.user, pk)
-    if not sits_on_committee_for(request.user, agreement):
-        raise Http404
+    agreement = get_agreement_for(request.user, pk, need="decide")
     try:
         workflow.agreement_request_revision(
             agreement=agreement, user=request.user, comment=request.POST.get("comment", "")
@@ -81,10 +78,8 @@ def agreement_request_revision(request, pk):
 
 @login_required
 def agreement_approve(request, pk):
-    agreement = get_agreement_for(request.user, pk)
-    if not sits_on_committee_for(request.user, agreement):
-        raise Http404
-    form = ResolutionForm(request.POST or None)
+    agreement = get_agreement_for(request.user, pk, need="decide")
+    form = ResolutionForm(request.POST or None, fiscal_year=agreement.fiscal_year)
     if request.method == "POST" and form.is_valid():
         try:
             workflow.agreement_approve(agreement=agreement, user=request.user, **form.cleaned_data)
@@ -101,7 +96,7 @@ def agreement_approve(request, pk):
 @login_required
 @require_POST
 def agreement_sign(request, pk, party_pk):
-    agreement = get_agreement_for(request.user, pk)
+    agreement = get_agreement_for(request.user, pk, need="sign")
     party = get_object_or_404(Party, pk=party_pk, agreement=agreement)
     try:
         workflow.agreement_sign(agreement=agreement, party=party, user=request.user)
@@ -114,9 +109,7 @@ def agreement_sign(request, pk, party_pk):
 @login_required
 @require_POST
 def kpi_comment_add(request, pk):
-    kpi = get_kpi_for(request.user, pk)
-    if not sits_on_committee_for(request.user, kpi.agreement):
-        raise Http404
+    kpi = get_kpi_for(request.user, pk, need="decide")
     try:
         workflow.kpi_comment_add(kpi=kpi, user=request.user, text=request.POST.get("text", ""))
     except ValidationError as exc:
@@ -126,9 +119,7 @@ def kpi_comment_add(request, pk):
 
 @login_required
 def proposal_add(request, pk):
-    kpi = get_kpi_for(request.user, pk)
-    if not sits_on_committee_for(request.user, kpi.agreement):
-        raise Http404
+    kpi = get_kpi_for(request.user, pk, need="decide")
     form = ProposalForm(request.POST or None)
     initial = CriteriaForm.initial_from(kpi.method, kpi.criteria, kpi.direction)
     criteria_form = CalculatorForm(request.POST or None, prefix="criteria", initial=initial)
@@ -159,10 +150,8 @@ def proposal_add(request, pk):
 @login_required
 @require_POST
 def proposal_decide(request, pk):
-    proposal = get_object_or_404(Proposal.objects.select_related("kpi"), pk=pk)
-    kpi = get_kpi_for(request.user, proposal.kpi_id)
-    if not can_edit_content(request.user, kpi.agreement):
-        raise Http404
+    proposal = get_proposal_for(request.user, pk)
+    kpi = proposal.kpi
     try:
         workflow.proposal_decide(
             proposal=proposal, user=request.user, accept=request.POST.get("accept") == "1"
@@ -174,30 +163,24 @@ def proposal_decide(request, pk):
 
 @login_required
 def committee_queue(request):
-    """Everything awaiting the committees the user sits on, in one list."""
-    seats = Committee.objects.filter(members__person=request.user)
+    """Everything the user may decide on, in one list: items where the user is conflicted (§5) are left to
+    the other members of the committee."""
     agreements = (
-        Agreement.objects.filter(
-            status=Agreement.Status.SUBMITTED,
-            unit__committees__in=seats,
-            fiscal_year=F("unit__committees__fiscal_year"),
-        )
+        Agreement.objects.filter(decidable_by(request.user), status=Agreement.Status.SUBMITTED)
         .select_related("unit", "fiscal_year")
-        .distinct()
         .order_by("fiscal_year", "unit__path")
     )
     return render(
         request,
         "agreements/committee_queue.html",
-        {"agreements": agreements, "change_requests": _pending_change_requests(seats)},
+        {"agreements": agreements, "change_requests": pending_change_requests(request.user)},
     )
 
 
-def _pending_change_requests(seats):
+def pending_change_requests(user):
+    decidable = Agreement.objects.filter(decidable_by(user)).values("pk")
     return (
-        ChangeRequest.objects.filter(
-            status=ChangeRequest.Status.SUBMITTED, agreement__unit__committees__in=seats
-        )
+        ChangeRequest.objects.filter(status=ChangeRequest.Status.SUBMITTED, agreement__in=decidable)
+        .exclude(opened_by=user.pk)
         .select_related("agreement__unit", "agreement__fiscal_year")
-        .distinct()
     )

@@ -7,13 +7,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from kpi_agreements.core.scoring_ui import check_criteria
-from kpi_agreements.organisation.models import Committee, Person, Resolution, RoleAssignment
+from kpi_agreements.core.scoring_ui import check_criteria, check_weight
+from kpi_agreements.organisation.models import Person, Resolution, RoleAssignment
+from kpi_agreements.organisation.selectors import committees_covering
 from kpi_agreements.organisation.services import resolution_record
 from kpi_agreements.workflow.notify import addresser
 from kpi_agreements.workflow.services import check_move, move, record
 
 from . import services
+from .access import deciders
 from .models import KPI, Agreement, KPIComment, Party, Proposal
 
 LABELS = {
@@ -75,6 +77,9 @@ def agreement_sign(*, agreement: Agreement, party: Party, user):
         )
     if party.signed_at is not None:
         raise ValidationError(_("%(role)s has already signed.") % {"role": party.get_role_display()})
+    if services.party_problems(list(agreement.parties.all())):
+        # Parties are fixed at submission; this guards rows changed behind the application's back.
+        raise ValidationError(_("The pledgor, the recipient and the co-signer must be different people."))
     party.signed_at = timezone.now()
     party.signed_name = user.display_name
     party.signed_position = party.position or user.position
@@ -98,9 +103,8 @@ def agreement_sign(*, agreement: Agreement, party: Party, user):
 def committee_resolution(*, agreement: Agreement, user, number: str, date, text: str) -> Resolution:
     """The committee decides by resolution: recorded on the user's committee that covers the agreement."""
     committee = (
-        Committee.objects.filter(
-            fiscal_year_id=agreement.fiscal_year_id, units_covered=agreement.unit_id, members__person=user
-        )
+        committees_covering(agreement.unit_id, agreement.fiscal_year_id)
+        .filter(members__person=user)
         .order_by("pk")
         .first()
     )
@@ -132,6 +136,8 @@ def proposal_add(*, kpi: KPI, user, weight=None, method="", direction="", criter
     _check_negotiating(agreement)
     if weight is None and criteria is None:
         raise ValidationError(_("Propose a weight, criteria or both."))
+    if weight is not None:
+        weight = check_weight(weight)
     if criteria is not None:
         check_criteria(method, criteria)
     return Proposal.objects.create(
@@ -176,15 +182,6 @@ def editors_of(agreement: Agreement) -> list[Person]:
     return [agreement.unit.head, *planners]
 
 
-def committee_of(agreement: Agreement) -> list[Person]:
-    return list(
-        Person.objects.filter(
-            committee_seats__committee__units_covered=agreement.unit_id,
-            committee_seats__committee__fiscal_year=agreement.fiscal_year_id,
-        ).distinct()
-    )
-
-
 @addresser("agreements.Agreement")
 def address_agreement_step(transition):
     agreement = transition.subject
@@ -192,7 +189,7 @@ def address_agreement_step(transition):
     name = f"{agreement.unit.name_th} ({agreement.fiscal_year})"
     if transition.action == "submit":
         return (
-            committee_of(agreement),
+            deciders(agreement),
             _("Awaiting the committee: the agreement of %(name)s") % {"name": name},
             url,
         )

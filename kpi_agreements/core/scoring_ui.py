@@ -1,5 +1,6 @@
 """The Django side of the scoring engine: translated messages and the calculator's form."""
 
+import re
 from decimal import Decimal
 
 from django import forms
@@ -149,14 +150,17 @@ class CriteriaForm(forms.Form):
             return None
         head, _, rest = path.partition("[")
         index = int(rest.split("]")[0]) if rest and rest[0].isdigit() else 0
+        # The threshold at fault, e.g. "thresholds[2]" or "measures[1].thresholds[2]", else the first one.
+        at = re.search(r"thresholds\[(\d)\]$", path)
+        level = int(at[1]) + 1 if at else 1
         if method == "quantitative":
-            return "q_actual" if head == "actual" else ("direction" if head == "direction" else "q_t1")
+            return "q_actual" if head == "actual" else ("direction" if head == "direction" else f"q_t{level}")
         if method == "multi_quantitative":
             if head == "actuals":
                 return f"m{index}_actual"
             if ".weight" in path:
                 return f"m{index}_weight"
-            return f"m{index}_t1" if ".thresholds" in path else "m0_name"
+            return f"m{index}_t{level}" if ".thresholds" in path else "m0_name"
         if method == "milestone":
             return f"ms_level{index + 1}" if head == "levels" else f"ms_done{index + 1}"
         if method == "pass_fail":
@@ -255,6 +259,31 @@ def _describe(needed) -> str:
     if isinstance(needed, list):
         return ", ".join(str(n) for n in needed)
     return str(needed) if not isinstance(needed, Decimal) else f"{needed:f}"
+
+
+def check_weight(value, field: str = "weight") -> Decimal:
+    """Services' check of a weight (DOMAIN §4, the engine's one rule): the value with 4 places, or the
+    engine's message as an error on ``field``."""
+    try:
+        return scoring.validate_weight(value, field)
+    except ScoringError as exc:
+        raise ValidationError({field: scoring_message(exc)}) from exc
+
+
+class WeightField(forms.DecimalField):
+    """A weight typed into a form, checked by the same engine rule as ``check_weight``, with its message."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", _("Weight"))
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        try:
+            return scoring.validate_weight(value.strip() if isinstance(value, str) else value)
+        except ScoringError as exc:
+            raise ValidationError(scoring_message(exc), code=exc.code) from exc
 
 
 def check_criteria(method: str, criteria) -> None:

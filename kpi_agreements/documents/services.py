@@ -37,5 +37,5 @@ def document_request(
             thai_digits=thai_digits,
             requested_by=user if getattr(user, "is_authenticated", False) else None,
         )
-        transaction.on_commit(lambda: render_agreement_document.delay(document.pk))
+        transaction.on_commit(lambda: render_agreement_document.delay(document.pk), robust=True)
     return document

@@ -11,7 +11,7 @@ def can_manage_years(user) -> bool:
     return scope_of(user).manages_root()
 
 
-def get_fiscal_year_for(user, pk, *, write: bool = False) -> FiscalYear:
-    if not user.is_authenticated or (write and not can_manage_years(user)):
+def get_fiscal_year_for(user, pk, *, need: str = "read") -> FiscalYear:
+    if not user.is_authenticated or (need == "manage" and not can_manage_years(user)):
         raise Http404
     return get_object_or_404(FiscalYear, pk=pk)

@@ -14,6 +14,11 @@ def calendar_range(fiscal_year: FiscalYear) -> tuple[date, date]:
     return fiscal_year.start, date(fiscal_year.ce_end_year + 1, 1, 31)
 
 
+def resolution_range(fiscal_year: FiscalYear) -> tuple[date, date]:
+    """A year either side: the framework is resolved before the year opens, final scores after it closes."""
+    return date(fiscal_year.ce_end_year - 2, 10, 1), date(fiscal_year.ce_end_year + 1, 9, 30)
+
+
 def holidays_for(fiscal_year: FiscalYear) -> dict[date, str]:
     first, last = calendar_range(fiscal_year)
     years = range(first.year, last.year + 1)

@@ -1,6 +1,9 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from kpi_agreements.core.dates import ThaiDateField, ThaiDateInput
+
+from .calendar import calendar_range
 from .models import CalendarDay, Milestone
 
 
@@ -13,23 +16,18 @@ class MilestoneForm(forms.ModelForm):
     class Meta:
         model = Milestone
         fields = ["start_date", "due_date"]
-        widgets = {
-            "start_date": forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d"),
-            "due_date": forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d"),
-        }
+        field_classes = {"start_date": ThaiDateField, "due_date": ThaiDateField}
+        # The formset's table renders bare inputs, without crispy's classes.
+        widgets = {name: ThaiDateInput({"class": "form-control"}) for name in fields}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The calendar page's span: the 12-month report and site visits fall after 30 September.
+        for name in ("start_date", "due_date"):
+            self.fields[name].set_range(*calendar_range(self.instance.fiscal_year))
 
     def clean(self):
-        from .calendar import calendar_range
-
         data = super().clean()
-        first, last = calendar_range(self.instance.fiscal_year)
-        for field in ("start_date", "due_date"):
-            value = data.get(field)
-            if value is not None and not first <= value <= last:
-                self.add_error(
-                    field,
-                    _("The date must fall between 1 October of the fiscal year and 31 January after it."),
-                )
         start, due = data.get("start_date"), data.get("due_date")
         if start and due and start > due:
             self.add_error("start_date", _("The start date must not be after the due date."))
@@ -43,7 +41,12 @@ class CalendarDayForm(forms.ModelForm):
     class Meta:
         model = CalendarDay
         fields = ["date", "kind", "name"]
-        widgets = {"date": forms.DateInput(attrs={"type": "date"})}
+        field_classes = {"date": ThaiDateField}
+
+    def __init__(self, *args, fiscal_year, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A correction matters wherever the year's calendar reaches, so its deadlines roll correctly.
+        self.fields["date"].set_range(*calendar_range(fiscal_year))
 
 
 class ScoringPolicyForm(forms.Form):

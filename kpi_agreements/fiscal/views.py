@@ -54,7 +54,7 @@ def _year_context(request, year, day_form=None, formset=None):
         "holidays": sorted(holidays.items()),
         "calendar_days": year.calendar_days.all(),
         "can_manage": can_manage,
-        "day_form": day_form or (CalendarDayForm() if can_manage else None),
+        "day_form": day_form or (CalendarDayForm(fiscal_year=year) if can_manage else None),
         "formset": formset,
         "policy": year.policy,
     }
@@ -68,7 +68,7 @@ def year_detail(request, pk):
 
 @login_required
 def milestones_edit(request, pk):
-    year = get_fiscal_year_for(request.user, pk, write=True)
+    year = get_fiscal_year_for(request.user, pk, need="manage")
     formset = MilestoneFormSet(request.POST or None, queryset=year.milestones.all())
     if request.method == "POST" and formset.is_valid():
         services.milestones_save(fiscal_year=year, milestones=[f.instance for f in formset.forms])
@@ -80,8 +80,8 @@ def milestones_edit(request, pk):
 @login_required
 @require_POST
 def calendar_day_add(request, pk):
-    year = get_fiscal_year_for(request.user, pk, write=True)
-    form = CalendarDayForm(request.POST)
+    year = get_fiscal_year_for(request.user, pk, need="manage")
+    form = CalendarDayForm(request.POST, fiscal_year=year)
     if form.is_valid():
         try:
             services.calendar_day_add(fiscal_year=year, **form.cleaned_data)
@@ -98,7 +98,7 @@ def calendar_day_add(request, pk):
 @login_required
 @require_POST
 def calendar_day_remove(request, pk, day_pk):
-    year = get_fiscal_year_for(request.user, pk, write=True)
+    year = get_fiscal_year_for(request.user, pk, need="manage")
     year.calendar_days.filter(pk=day_pk).delete()
     messages.success(request, _("The day was removed from the calendar."))
     return redirect("year_detail", pk=year.pk)
@@ -106,7 +106,7 @@ def calendar_day_remove(request, pk, day_pk):
 
 @login_required
 def scoring_policy_edit(request, pk):
-    year = get_fiscal_year_for(request.user, pk, write=True)
+    year = get_fiscal_year_for(request.user, pk, need="manage")
     form = ScoringPolicyForm(request.POST or None, initial=ScoringPolicyForm.initial_from(year.policy))
     if request.method == "POST" and form.is_valid():
         try:

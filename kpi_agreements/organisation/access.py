@@ -4,7 +4,7 @@ A role on a unit covers the unit's subtree, so "may user X act on unit U" is "do
 prefix U's path". The user's roles are read once per request and kept on the user object.
 """
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
@@ -85,9 +85,9 @@ def can_manage_unit(user, unit: Unit) -> bool:
     return scope_of(user).covers(unit, *MANAGERS)
 
 
-def get_unit_for(user, pk, *, write: bool = False) -> Unit:
+def get_unit_for(user, pk, *, need: str = "read") -> Unit:
     unit = get_object_or_404(Unit.objects.select_related("unit_type", "head"), pk=pk)
-    if not (can_manage_unit(user, unit) if write else can_read_unit(user, unit)):
+    if not {"read": can_read_unit, "manage": can_manage_unit}[need](user, unit):
         raise Http404
     return unit
 
@@ -100,23 +100,34 @@ def people_visible_to(user) -> QuerySet[Person]:
     if scope.is_superuser:
         return Person.objects.all()
     in_scope = RoleAssignment.objects.filter(scope.unit_q(prefix="unit__")).values("person_id")
-    return Person.objects.filter(Q(pk__in=in_scope) | Q(pk=user.pk))
+    visible = Q(pk__in=in_scope) | Q(pk=user.pk)
+    if scope.manages_root():
+        # Outside experts on committees hold no role; the organisation's top managers look after them.
+        visible |= ~Q(Exists(RoleAssignment.objects.filter(person=OuterRef("pk"))))
+    return Person.objects.filter(visible)
 
 
-def get_person_for(user, pk, *, write: bool = False) -> Person:
+def get_person_for(user, pk, *, need: str = "read") -> Person:
     person = get_object_or_404(people_visible_to(user), pk=pk)
-    if write and not can_manage_person(user, person):
+    if need == "manage" and not can_manage_person(user, person):
         raise Http404
     return person
 
 
 def can_manage_person(user, person: Person) -> bool:
+    """§5: a person's e-mail, roles and invitations belong to an administrator covering *every* unit on
+    which the person holds a role; otherwise one department's administrator could take over a ministry
+    executive's account by changing the address and re-inviting. People with no role at all (outside
+    committee members) and superusers are left to administrators of a whole organisation."""
     scope = scope_of(user)
     if scope.is_superuser:
         return True
-    if Role.ADMIN not in scope.paths:
+    if person.is_superuser or Role.ADMIN not in scope.paths:
         return False
-    return person.roles.filter(scope.unit_q(Role.ADMIN, prefix="unit__")).exists()
+    paths = list(person.roles.values_list("unit__path", flat=True))
+    if not paths:
+        return scope.manages_root() and person.pk != user.pk
+    return all(any(path.startswith(p) for p in scope.paths[Role.ADMIN]) for path in paths)
 
 
 # --- committees --------------------------------------------------------------------------------------
@@ -126,15 +137,19 @@ def committees_visible_to(user) -> QuerySet[Committee]:
     scope = scope_of(user)
     if scope.is_superuser:
         return Committee.objects.all()
-    return Committee.objects.filter(scope.unit_q(prefix="unit__") | Q(members__person=user)).distinct()
+    # A unit's people see the committees that cover their units: who negotiates with them is no secret.
+    covering = Q(units_covered__in=scope.units())
+    return Committee.objects.filter(
+        Q(pk__in=Committee.objects.filter(scope.unit_q(prefix="unit__") | Q(members__person=user) | covering))
+    )
 
 
 def can_manage_committee(user, committee: Committee) -> bool:
     return scope_of(user).covers(committee.unit, *MANAGERS)
 
 
-def get_committee_for(user, pk, *, write: bool = False) -> Committee:
+def get_committee_for(user, pk, *, need: str = "read") -> Committee:
     committee = get_object_or_404(committees_visible_to(user).select_related("unit", "fiscal_year"), pk=pk)
-    if write and not can_manage_committee(user, committee):
+    if need == "manage" and not can_manage_committee(user, committee):
         raise Http404
     return committee

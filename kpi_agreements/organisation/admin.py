@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
+from kpi_agreements.core.admin import NoDelete, WorkflowReadOnly
+
 from .models import Committee, CommitteeMember, Person, Resolution, RoleAssignment, Unit, UnitType
 
 
@@ -12,13 +14,13 @@ class RoleInline(admin.TabularInline):
 
 
 @admin.register(Person)
-class PersonAdmin(UserAdmin, SimpleHistoryAdmin):
+class PersonAdmin(NoDelete, UserAdmin, SimpleHistoryAdmin):
     inlines = [RoleInline]
     fieldsets = UserAdmin.fieldsets + (("KPI", {"fields": ("title", "position", "office", "mobile")}),)
 
 
 @admin.register(Unit)
-class UnitAdmin(SimpleHistoryAdmin):
+class UnitAdmin(NoDelete, SimpleHistoryAdmin):
     # Units are created and moved through the application so the tree and its parent links stay in step.
     list_display = ["name_th", "abbreviation", "unit_type", "is_active"]
     search_fields = ["name_th", "name_en", "abbreviation"]
@@ -42,4 +44,6 @@ class CommitteeAdmin(SimpleHistoryAdmin):
     list_display = ["name", "kind", "fiscal_year"]
 
 
-admin.site.register(Resolution, SimpleHistoryAdmin)
+@admin.register(Resolution)
+class ResolutionAdmin(WorkflowReadOnly, SimpleHistoryAdmin):
+    list_display = ["number", "committee", "date"]

@@ -2,8 +2,13 @@ from django import forms
 from django.contrib.auth.password_validation import validate_password
 from django.utils.translation import gettext_lazy as _
 
+from kpi_agreements.core.dates import ThaiDateField
+from kpi_agreements.core.validators import NameField
+from kpi_agreements.fiscal.calendar import resolution_range
+
 from .access import MANAGERS, scope_of
 from .models import Committee, CommitteeMember, Person, Resolution, Role, Unit, UnitType
+from .pickers import PersonPickerField, people_for_committee
 
 
 class UnitChoiceField(forms.ModelChoiceField):
@@ -22,16 +27,27 @@ def unit_field(user, *roles, label, required=True):
     return UnitChoiceField(queryset=qs, label=label, required=required)
 
 
+def unit_heads(unit: Unit):
+    if unit.pk is None:
+        return Person.objects.none()
+    return Person.objects.filter(is_active=True, roles__unit=unit, roles__role=Role.UNIT_HEAD)
+
+
 class UnitForm(forms.ModelForm):
     class Meta:
         model = Unit
         fields = ["name_th", "name_en", "abbreviation", "unit_type", "head"]
+        field_classes = {"name_th": NameField, "name_en": NameField, "abbreviation": NameField}
 
     def __init__(self, *args, user, parent_required=True, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["unit_type"].queryset = UnitType.objects.all()
-        self.fields["head"].queryset = Person.objects.filter(is_active=True)
+        # The head signs the unit's agreement, so only people holding the unit-head role on it qualify (and
+        # nobody else of the directory is listed).
+        self.fields["head"].queryset = unit_heads(self.instance)
+        self.fields["head"].help_text = _("Give the person the unit-head role on this unit first.")
         if self.instance.pk is None:
+            del self.fields["head"]  # nobody holds a role on a unit that does not exist yet
             self.fields["parent"] = unit_field(
                 user, *MANAGERS, label=_("Parent unit"), required=parent_required
             )
@@ -50,6 +66,7 @@ class PersonForm(forms.ModelForm):
     class Meta:
         model = Person
         fields = ["title", "first_name", "last_name", "username", "email", "position", "office", "mobile"]
+        field_classes = {"title": NameField, "first_name": NameField, "last_name": NameField}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -104,6 +121,7 @@ class CommitteeForm(forms.ModelForm):
     class Meta:
         model = Committee
         fields = ["name", "kind", "fiscal_year"]
+        field_classes = {"name": NameField}
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -137,17 +155,24 @@ class CommitteeForm(forms.ModelForm):
 
 
 class CommitteeMemberForm(forms.ModelForm):
+    person = PersonPickerField(label=_("Person"))
+
     class Meta:
         model = CommitteeMember
         fields = ["person", "position"]
 
-    def __init__(self, *args, people, **kwargs):
+    def __init__(self, *args, user, committee: Committee, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["person"].queryset = people
+        self.fields["person"].offer(people_for_committee(user, committee), kind="committee", obj=committee.pk)
 
 
 class ResolutionForm(forms.ModelForm):
     class Meta:
         model = Resolution
         fields = ["number", "date", "text"]
-        widgets = {"date": forms.DateInput(attrs={"type": "date"}), "text": forms.Textarea(attrs={"rows": 3})}
+        field_classes = {"date": ThaiDateField}
+        widgets = {"text": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, fiscal_year, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["date"].set_range(*resolution_range(fiscal_year))

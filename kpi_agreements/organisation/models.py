@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -224,3 +225,23 @@ class Resolution(models.Model):
 
     def __str__(self):
         return f"{self.number} ({self.date})"
+
+    def save(self, *args, **kwargs):
+        # A resolution that decided something is the record of that decision: it never changes afterwards.
+        if self.has_decided():
+            raise ValidationError(
+                _("Resolution %(number)s has decided an agreement or a change request and cannot be changed.")
+                % {"number": self.number}
+            )
+        super().save(*args, **kwargs)
+
+    def has_decided(self) -> bool:
+        """Whether an agreement or a change request was approved or decided by this resolution."""
+        from django.apps import apps
+
+        if self.pk is None:
+            return False
+        return (
+            apps.get_model("agreements", "Agreement").objects.filter(approval_resolution=self.pk).exists()
+            or apps.get_model("agreements", "ChangeRequest").objects.filter(resolution=self.pk).exists()
+        )

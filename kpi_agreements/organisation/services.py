@@ -5,7 +5,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import Committee, CommitteeMember, Invitation, Person, Resolution, RoleAssignment, Unit
+from .models import Committee, CommitteeMember, Invitation, Person, Resolution, Role, RoleAssignment, Unit
 
 
 def _check_abbreviation_free(*, parent: Unit | None, abbreviation: str, exclude: Unit | None = None) -> None:
@@ -48,6 +48,13 @@ def unit_update(*, unit: Unit, **fields) -> Unit:
     )
     for name, value in fields.items():
         setattr(unit, name, value)
+    if (
+        unit.head_id
+        and not RoleAssignment.objects.filter(person=unit.head_id, unit=unit, role=Role.UNIT_HEAD).exists()
+    ):
+        raise ValidationError(
+            {"head": _("%(person)s does not hold the unit-head role on this unit.") % {"person": unit.head}}
+        )
     unit.full_clean(exclude=["path", "depth", "numchild"])
     unit.save()
     return unit
@@ -99,16 +106,31 @@ def person_invite(*, invited_by: Person, unit: Unit, role: str, **fields) -> Per
     person.save()
     RoleAssignment.objects.create(person=person, unit=unit, role=role)
     invitation, token = Invitation.issue(person)
-    transaction.on_commit(lambda: send_invitation.delay(invitation.pk, token))
+    transaction.on_commit(lambda: send_invitation.delay(invitation.pk, token), robust=True)
     return person
+
+
+def _check_no_password(person: Person) -> None:
+    # An invitation sets a *first* password. Replacing a working one would let whoever controls the e-mail
+    # field take the account over; a forgotten password goes through reset, to the address on file.
+    if person.has_usable_password():
+        raise ValidationError(
+            _(
+                "%(person)s already has a password. If it is forgotten, they reset it from the login page;"
+                " the link goes to the e-mail address on file."
+            )
+            % {"person": person}
+        )
 
 
 @transaction.atomic
 def invitation_resend(*, person: Person) -> Invitation:
     from .tasks import send_invitation
 
+    person = Person.objects.select_for_update().get(pk=person.pk)
+    _check_no_password(person)
     invitation, token = Invitation.issue(person)
-    transaction.on_commit(lambda: send_invitation.delay(invitation.pk, token))
+    transaction.on_commit(lambda: send_invitation.delay(invitation.pk, token), robust=True)
     return invitation
 
 
@@ -129,6 +151,7 @@ def invitation_check(token: str) -> Invitation:
         )
     if invitation.expires_at < timezone.now():
         raise ValidationError(_("This invitation link has expired. Ask your administrator for a new one."))
+    _check_no_password(invitation.person)
     return invitation
 
 

@@ -30,7 +30,7 @@ from .forms import (
     UnitForm,
     UnitMoveForm,
 )
-from .models import Committee, Person, RoleAssignment, Unit
+from .models import Committee, RoleAssignment, Unit
 
 
 def _apply_errors(form, exc: ValidationError) -> None:
@@ -164,7 +164,7 @@ def unit_create(request):
 
 @login_required
 def unit_edit(request, pk):
-    unit = get_unit_for(request.user, pk, write=True)
+    unit = get_unit_for(request.user, pk, need="manage")
     form = UnitForm(request.POST or None, instance=unit, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
@@ -181,7 +181,7 @@ def unit_edit(request, pk):
 
 @login_required
 def unit_move(request, pk):
-    unit = get_unit_for(request.user, pk, write=True)
+    unit = get_unit_for(request.user, pk, need="manage")
     form = UnitMoveForm(
         request.POST or None, user=request.user, unit=unit, initial={"parent": unit.parent_id}
     )
@@ -201,7 +201,7 @@ def unit_move(request, pk):
 @login_required
 @require_POST
 def unit_set_active(request, pk):
-    unit = get_unit_for(request.user, pk, write=True)
+    unit = get_unit_for(request.user, pk, need="manage")
     active = request.POST.get("active") == "1"
     try:
         services.unit_set_active(unit=unit, active=active)
@@ -283,7 +283,7 @@ def _person_context(request, person, role_form=None):
 
 @login_required
 def person_edit(request, pk):
-    person = get_person_for(request.user, pk, write=True)
+    person = get_person_for(request.user, pk, need="manage")
     form = PersonForm(request.POST or None, instance=person)
     if request.method == "POST" and form.is_valid():
         form.save()
@@ -297,7 +297,7 @@ def person_edit(request, pk):
 @login_required
 @require_POST
 def person_role_add(request, pk):
-    person = get_person_for(request.user, pk, write=True)
+    person = get_person_for(request.user, pk, need="manage")
     form = RoleForm(request.POST, user=request.user)
     if form.is_valid():
         try:
@@ -317,7 +317,7 @@ def person_role_add(request, pk):
 @login_required
 @require_POST
 def person_role_remove(request, pk, role_pk):
-    person = get_person_for(request.user, pk, write=True)
+    person = get_person_for(request.user, pk, need="manage")
     assignment = get_object_or_404(RoleAssignment.objects.select_related("unit"), pk=role_pk, person=person)
     if not scope_of(request.user).covers(assignment.unit, "admin"):
         raise Http404
@@ -329,8 +329,12 @@ def person_role_remove(request, pk, role_pk):
 @login_required
 @require_POST
 def person_reinvite(request, pk):
-    person = get_person_for(request.user, pk, write=True)
-    services.invitation_resend(person=person)
+    person = get_person_for(request.user, pk, need="manage")
+    try:
+        services.invitation_resend(person=person)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("person_detail", pk=person.pk)
     messages.success(request, _("A new invitation was sent to %(email)s.") % {"email": person.email})
     return redirect("person_detail", pk=person.pk)
 
@@ -377,7 +381,7 @@ def committee_list(request):
 
 @login_required
 def committee_edit(request, pk=None):
-    committee = get_committee_for(request.user, pk, write=True) if pk else Committee()
+    committee = get_committee_for(request.user, pk, need="manage") if pk else Committee()
     if pk is None and not scope_of(request.user).manages_anything():
         raise Http404
     form = CommitteeForm(request.POST or None, instance=committee, user=request.user)
@@ -399,14 +403,11 @@ def _committee_context(request, committee, member_form=None, resolution_form=Non
         "units_covered": committee.units_covered.order_by("path"),
         "resolutions": committee.resolutions.all(),
         "can_manage": can_manage,
-        "member_form": member_form or (CommitteeMemberForm(people=_member_choices()) if can_manage else None),
-        "resolution_form": resolution_form or (ResolutionForm() if can_manage else None),
+        "member_form": member_form
+        or (CommitteeMemberForm(user=request.user, committee=committee) if can_manage else None),
+        "resolution_form": resolution_form
+        or (ResolutionForm(fiscal_year=committee.fiscal_year) if can_manage else None),
     }
-
-
-def _member_choices():
-    # Members are often outside experts or superiors with no role in the convening unit's subtree.
-    return Person.objects.filter(is_active=True).order_by("first_name", "last_name")
 
 
 @login_required
@@ -418,8 +419,8 @@ def committee_detail(request, pk):
 @login_required
 @require_POST
 def committee_member_add(request, pk):
-    committee = get_committee_for(request.user, pk, write=True)
-    form = CommitteeMemberForm(request.POST, people=_member_choices())
+    committee = get_committee_for(request.user, pk, need="manage")
+    form = CommitteeMemberForm(request.POST, user=request.user, committee=committee)
     if form.is_valid():
         try:
             services.committee_member_add(committee=committee, **form.cleaned_data)
@@ -439,7 +440,7 @@ def committee_member_add(request, pk):
 @login_required
 @require_POST
 def committee_member_remove(request, pk, member_pk):
-    committee = get_committee_for(request.user, pk, write=True)
+    committee = get_committee_for(request.user, pk, need="manage")
     committee.members.filter(pk=member_pk).delete()
     messages.success(request, _("The member was removed."))
     return redirect("committee_detail", pk=committee.pk)
@@ -448,8 +449,8 @@ def committee_member_remove(request, pk, member_pk):
 @login_required
 @require_POST
 def committee_resolution_add(request, pk):
-    committee = get_committee_for(request.user, pk, write=True)
-    form = ResolutionForm(request.POST)
+    committee = get_committee_for(request.user, pk, need="manage")
+    form = ResolutionForm(request.POST, fiscal_year=committee.fiscal_year)
     if form.is_valid():
         try:
             services.resolution_record(committee=committee, recorded_by=request.user, **form.cleaned_data)

@@ -7,8 +7,16 @@ from .deadlines import effective_deadline, is_working_day, late_penalty, working
 from .errors import MESSAGES, ScoringError
 from .flags import EXTERNAL_OBSTACLES, FAR_FROM_TARGET, FLAGS, MISSING_REPORT, site_visit_flags
 from .methods import METHODS, required_result, score, validate_criteria, validate_result
+from .numbers import to_decimal
 from .policy import ScoringPolicy
-from .rollup import agreement_score, combine, incentive_eligible, redistribute_weights, weighted_score
+from .rollup import (
+    agreement_score,
+    combine,
+    incentive_eligible,
+    redistribute_weights,
+    validate_weight,
+    weighted_score,
+)
 
 __all__ = [
     "EXTERNAL_OBSTACLES",
@@ -29,8 +37,10 @@ __all__ = [
     "required_result",
     "score",
     "site_visit_flags",
+    "to_decimal",
     "validate_criteria",
     "validate_result",
+    "validate_weight",
     "weighted_score",
     "working_days_late",
 ]

@@ -16,6 +16,16 @@ MESSAGES: dict[str, str] = {
     "required": gettext_noop("The value '{name}' is missing."),
     "not_a_number": gettext_noop("'{value}' is not a number."),
     "not_finite": gettext_noop("'{value}' is not a usable number."),
+    "exponent_not_allowed": gettext_noop(
+        "'{value}' is written with an exponent (e or E); write the number out in full, e.g. 1500000."
+    ),
+    "too_many_digits": gettext_noop(
+        "'{value}' has too many digits: use at most {max} significant digits "
+        "and at most {max} decimal places."
+    ),
+    "too_large": gettext_noop(
+        "'{value}' is too large: a number here must be smaller than {limit} and greater than -{limit}."
+    ),
     "float_not_allowed": gettext_noop(
         "{value} was given as a floating-point number; give it as text or a Decimal so it stays exact."
     ),
@@ -50,6 +60,8 @@ MESSAGES: dict[str, str] = {
     ),
     # weights, scores and roll-up
     "negative_weight": gettext_noop("A weight cannot be negative (got {value})."),
+    "weight_range": gettext_noop("A weight must be greater than 0 and at most 100 (got {value})."),
+    "weight_places": gettext_noop("A weight may have at most 4 decimal places (got {value})."),
     "zero_total_weight": gettext_noop("The weights add up to zero; at least one weight must be above zero."),
     "empty": gettext_noop("There is nothing to combine: no KPI scores were given."),
     "score_range": gettext_noop("A score must be between 0 and 5 (got {value})."),

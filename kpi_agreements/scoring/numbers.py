@@ -7,6 +7,14 @@ from .errors import ScoringError
 
 ZERO = Decimal(0)
 
+# Bounds on every number the engine accepts (issue 8): no KPI figure needs more, and they keep the exact
+# arithmetic below cheap. Without them "1e999999999" is a valid Decimal whose exact division takes minutes.
+MAX_DIGITS = 15  # significant digits, and decimal places
+LIMIT_DIGITS = 12  # magnitude: strictly below 10**12
+LIMIT = 10**LIMIT_DIGITS
+LIMIT_TEXT = f"{LIMIT:,}"
+_MAX_TEXT = 40  # longer text cannot be a number within the bounds; refused before it is parsed
+
 # Additions and products of inputs with up to 60 significant digits are exact in this context; rounding only
 # happens where a documented step says so (quantize, divide).
 CONTEXT = Context(prec=60, rounding=ROUND_HALF_UP, traps=[InvalidOperation, DivisionByZero, Overflow])
@@ -23,27 +31,51 @@ def exact(function):
     return wrapper
 
 
+def shown(value) -> str:
+    """``value`` as quoted in a message: hostile input can be megabytes long."""
+    try:
+        text = str(value)
+    except ValueError:  # an int beyond Python's limit for converting to text
+        return "…"
+    return text if len(text) <= 24 else text[:20] + "…"
+
+
 def to_decimal(value, field: str | None = None) -> Decimal:
-    """Accept int, Decimal or a decimal string; reject bool and float (a float is already inexact)."""
+    """Accept int, Decimal or a decimal string within the bounds above; reject bool and float (a float is
+    already inexact), exponent notation, NaN and infinities. Every check runs before any arithmetic."""
     if isinstance(value, bool):
         raise ScoringError("bool_not_allowed", field, value=value)
     if isinstance(value, int):
+        if not -LIMIT < value < LIMIT:
+            raise ScoringError("too_large", field, value=shown(value), limit=LIMIT_TEXT)
         return Decimal(value)
     if isinstance(value, Decimal):
         number = value
     elif isinstance(value, str):
+        text = value.strip()
+        if len(text) > _MAX_TEXT:
+            if text.lstrip("+-").replace(".", "", 1).isdigit():
+                raise ScoringError("too_many_digits", field, value=shown(text), max=MAX_DIGITS)
+            raise ScoringError("not_a_number", field, value=shown(text))
         try:
-            number = Decimal(value.strip())
+            number = Decimal(text)  # cheap even for "1e999999999"; only arithmetic on it is slow
         except InvalidOperation:
-            raise ScoringError("not_a_number", field, value=value) from None
+            raise ScoringError("not_a_number", field, value=shown(value)) from None
+        if "e" in text or "E" in text:  # a valid Decimal with an "e" is exponent notation
+            raise ScoringError("exponent_not_allowed", field, value=text)
     elif isinstance(value, float):
         raise ScoringError("float_not_allowed", field, value=value)
     elif value is None:
         raise ScoringError("required", field, name=field)
     else:
-        raise ScoringError("not_a_number", field, value=value)
+        raise ScoringError("not_a_number", field, value=shown(value))
     if not number.is_finite():
         raise ScoringError("not_finite", field, value=value)
+    _sign, digits, exponent = number.as_tuple()
+    if len(digits) > MAX_DIGITS or exponent < -MAX_DIGITS:
+        raise ScoringError("too_many_digits", field, value=shown(value), max=MAX_DIGITS)
+    if number.adjusted() >= LIMIT_DIGITS:  # |number| >= LIMIT, read off the exponent, not computed
+        raise ScoringError("too_large", field, value=shown(value), limit=LIMIT_TEXT)
     return number
 
 

@@ -8,6 +8,8 @@ from .numbers import ZERO, divide, exact, quantize, to_decimal
 from .policy import ScoringPolicy
 
 DEFAULT_POLICY = ScoringPolicy()
+MAX_WEIGHT = Decimal(100)
+WEIGHT_PLACES = 4
 
 
 def _score_value(value, field: str) -> Decimal:
@@ -22,6 +24,22 @@ def _weight_value(value, field: str) -> Decimal:
     if number < 0:
         raise ScoringError("negative_weight", field, value=value)
     return number
+
+
+@exact
+def validate_weight(value, field: str = "weight") -> Decimal:
+    """The one rule for a weight typed by a person (§4): above 0, at most 100, at most 4 decimal places.
+
+    Returns it with 4 places, as stored. Roll-up and redistribution accept 0 (a cancelled KPI's share);
+    this is for the weights of KPIs, sub-KPIs, dimensions, mandatory KPIs, proposals and change requests.
+    """
+    number = to_decimal(value, field)
+    if not ZERO < number <= MAX_WEIGHT:
+        raise ScoringError("weight_range", field, value=value)
+    rounded = quantize(number, WEIGHT_PLACES)
+    if rounded != number:
+        raise ScoringError("weight_places", field, value=value)
+    return rounded
 
 
 def _pairs(pairs) -> list[tuple[Decimal, Decimal]]:

@@ -22,7 +22,8 @@ def addresser(model_label: str):
 
 def queue_notices(transition: Transition) -> None:
     """Call inside the service's transaction: the task runs only once the move is committed."""
-    transaction.on_commit(lambda: send_step_notices.delay(transition.pk))
+    # robust: the move is committed; a dead broker must not turn it into a 500 (the sweeper is issue 9).
+    transaction.on_commit(lambda: send_step_notices.delay(transition.pk), robust=True)
 
 
 @shared_task

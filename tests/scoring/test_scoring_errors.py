@@ -15,6 +15,7 @@ from kpi_agreements.scoring import (
     late_penalty,
     redistribute_weights,
     score,
+    validate_weight,
     weighted_score,
 )
 
@@ -43,6 +44,11 @@ CASES = [
     ("NaN given as text", lambda: quantitative("NaN"), "not_finite", "actual"),
     ("an infinite Decimal", lambda: quantitative(Decimal("Infinity")), "not_finite", "actual"),
     ("a float", lambda: quantitative(85.5), "float_not_allowed", "actual"),
+    ("exponent notation", lambda: quantitative("1e999999999"), "exponent_not_allowed", "actual"),
+    ("more than 15 digits", lambda: quantitative("12345678901234567"), "too_many_digits", "actual"),
+    ("a number of 10^12", lambda: quantitative(10**12), "too_large", "actual"),
+    ("a weight of zero", lambda: validate_weight("0"), "weight_range", "weight"),
+    ("a weight with 5 places", lambda: validate_weight("12.34567"), "weight_places", "weight"),
     ("a bool where a number belongs", lambda: quantitative(True), "bool_not_allowed", "actual"),
     ("a fractional round", lambda: late_penalty("12.5", 1), "not_an_integer", "round_months"),
     (

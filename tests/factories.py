@@ -1,5 +1,6 @@
 """Shared set-up for agreement tests: the FY2552 framework shape (DOMAIN §4) on the persona tree."""
 
+from datetime import date
 from decimal import Decimal
 
 from kpi_agreements.agreements import services
@@ -19,3 +20,23 @@ def add_kpi(agreement, dimension, weight, name="KPI", parent=None, **extra):
     fields = dict(COMPLETE, name=name, weight=Decimal(weight), method="quantitative", criteria=QUANT)
     fields.update(extra)
     return services.kpi_create(agreement=agreement, dimension=dimension, parent=parent, **fields)
+
+
+def fill(agreement, dims, person):
+    """One complete KPI per dimension at the dimension's weight: a balanced agreement ready to submit."""
+    for d in dims:
+        add_kpi(agreement, d, d.weight, f"ตัวชี้วัดมิติ {d.order}", supervisor=person, collector=person)
+    return agreement
+
+
+def open_change(agreement, user, today=date(2027, 3, 15), **extra):
+    """Sign the agreement and open a change request on it inside FY 2570's first window."""
+    from kpi_agreements.agreements import changes
+    from kpi_agreements.agreements.models import Agreement
+
+    Agreement.objects.filter(pk=agreement.pk).update(status="signed")
+    fields = dict(
+        grounds="external", grounds_other="", justification="น้ำท่วม", effective_round=12, today=today
+    )
+    fields.update(extra)
+    return changes.change_open(agreement=Agreement.objects.get(pk=agreement.pk), user=user, **fields)

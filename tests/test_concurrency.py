@@ -8,7 +8,6 @@ no row locks, so there a request that meets a locked table is sent again; Postgr
 
 import threading
 import time
-from datetime import date
 from functools import partial
 
 import pytest
@@ -22,9 +21,12 @@ from kpi_agreements.agreements.models import Agreement, ChangeRequest, Party
 from kpi_agreements.documents.models import AgreementDocument
 from kpi_agreements.organisation.models import CommitteeMember, Resolution, Unit
 from kpi_agreements.workflow.models import Notice, Transition
-from tests.factories import add_kpi
+from tests.factories import fill, open_change
 
 PAIRS = 20
+# A request that SQLite sent again may have lost its first answer (its change committed, then the session
+# write met a locked table), so which one "won" is asserted on PostgreSQL; what was written, everywhere.
+STRICT = connection.vendor != "sqlite"
 
 
 def race(*calls):
@@ -83,8 +85,7 @@ def world(transactional_db, org, dims, settings):
     agreement = services.agreements_create(
         fiscal_year=org.year, units=[Unit.objects.get(pk=org.bureau_a.pk)]
     )[0]
-    for d in dims:
-        add_kpi(agreement, d, d.weight, f"ตัวชี้วัด {d.order}", supervisor=org.head_a, collector=org.head_a)
+    fill(agreement, dims, org.head_a)
     CommitteeMember.objects.create(committee=org.committee, person=org.outsider, position="member")
     return agreement
 
@@ -103,7 +104,7 @@ def test_two_people_creating_the_same_agreement_make_one(world, org):
         assert statuses(results) == [302, 302]
         assert Agreement.objects.filter(unit=org.bureau_b).count() == 1
         said = texts(results)
-        if connection.vendor != "sqlite":  # a retried SQLite request may have lost its first answer
+        if STRICT:
             assert sum("สร้างร่างคำรับรอง 1 ฉบับ" in t for t in said) == 1, said
         assert sum("มีคำรับรองของปีนี้อยู่แล้ว" in t for t in said) >= 1, said
         Agreement.objects.filter(unit=org.bureau_b).delete()
@@ -153,7 +154,8 @@ def test_two_members_approving_at_once_make_one_approval(world, org):
         data = [{"number": f"{pair}/{n}", "date": "2026-12-01", "text": "เห็นชอบ"} for n in (1, 2)]
         results = race(partial(member.post, url, data[0]), partial(other.post, url, data[1]))
         codes = statuses(results)
-        assert codes in ([200, 302], [302, 400]), codes  # the loser sees the form with the reason
+        if STRICT:  # the loser sees the form with the reason
+            assert codes in ([200, 302], [302, 400]), codes
         assert Transition.objects.filter(object_id=world.pk, action="approve").count() == 1
         assert Resolution.objects.filter(number__startswith=f"{pair}/").count() == 1
         Transition.objects.all().delete()
@@ -161,16 +163,7 @@ def test_two_members_approving_at_once_make_one_approval(world, org):
 
 
 def test_two_members_deciding_a_change_request_at_once_make_one_decision(world, org):
-    Agreement.objects.filter(pk=world.pk).update(status="signed")
-    change = changes.change_open(
-        agreement=Agreement.objects.get(pk=world.pk),
-        user=org.head_a,
-        grounds="policy",
-        grounds_other="",
-        justification="นโยบายใหม่",
-        effective_round=12,
-        today=date(2027, 3, 1),
-    )
+    change = open_change(world, org.head_a)
     changes.change_item_add(change=change, kind="edit", kpi=world.kpis.first(), name="ชื่อใหม่")
     member, other = client(org.member), client(org.outsider)
     url = reverse("change_decide", args=[change.pk])
@@ -182,7 +175,8 @@ def test_two_members_deciding_a_change_request_at_once_make_one_decision(world, 
         ]
         results = race(partial(member.post, url, data[0]), partial(other.post, url, data[1]))
         codes = statuses(results)
-        assert codes == [302, 400], codes
+        if STRICT:
+            assert codes == [302, 400], codes
         assert ChangeRequest.objects.get(pk=change.pk).status == "rejected"
         assert Transition.objects.filter(object_id=change.pk, action="reject").count() == 1
         Transition.objects.all().delete()

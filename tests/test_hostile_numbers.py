@@ -20,7 +20,7 @@ from kpi_agreements.agreements.locking import amending
 from kpi_agreements.agreements.models import KPI, Agreement, ChangeItem, Dimension, MandatoryKPI, Proposal
 from kpi_agreements.core.scoring_ui import scoring_message
 from kpi_agreements.scoring import ScoringError
-from tests.factories import COMPLETE, QUANT, add_kpi
+from tests.factories import COMPLETE, QUANT, add_kpi, fill, open_change
 
 HOSTILE = ["1e999999999", "1E5", "12345678901234567", "1000000000000"]
 BAD_WEIGHTS = ["-35", "0", "100.00001", "12.34567"]
@@ -66,18 +66,7 @@ def submitted(agreement, kpi):
 @pytest.fixture
 def change(agreement, dims, org):
     """An open change request of bureau A's signed, balanced agreement."""
-    for d in dims:
-        add_kpi(agreement, d, d.weight, f"มิติ {d.order}", supervisor=org.head_a, collector=org.head_a)
-    Agreement.objects.filter(pk=agreement.pk).update(status="signed")
-    return changes.change_open(
-        agreement=Agreement.objects.get(pk=agreement.pk),
-        user=org.head_a,
-        grounds="external",
-        grounds_other="",
-        justification="น้ำท่วม",
-        effective_round=12,
-        today=IN_WINDOW,
-    )
+    return open_change(fill(agreement, dims, org.head_a), org.head_a, today=IN_WINDOW)
 
 
 def mandatory_post(dimension, **extra):

@@ -7,7 +7,6 @@ bytes, file size) — so no test measures time.
 import io
 import re
 import zipfile
-from datetime import date
 from pathlib import Path
 
 import openpyxl
@@ -18,9 +17,9 @@ from PIL import Image
 
 from kpi_agreements import settings as conf  # the project's values, not the test's overrides
 from kpi_agreements.agreements import changes, excel
-from kpi_agreements.agreements.models import KPI, Agreement, Evidence
+from kpi_agreements.agreements.models import KPI, Evidence
 from kpi_agreements.core import uploads
-from tests.factories import add_kpi
+from tests.factories import add_kpi, fill, open_change
 
 MB = 1024 * 1024
 KPI_SHEET = "xl/worksheets/sheet1.xml"
@@ -257,18 +256,7 @@ def test_a_workbook_with_a_dtd_is_refused(drafted, workbook, org, client_for):
 
 @pytest.fixture
 def change(agreement, dims, org):
-    for d in dims:
-        add_kpi(agreement, d, d.weight, supervisor=org.head_a, collector=org.head_a)
-    Agreement.objects.filter(pk=agreement.pk).update(status="signed")
-    return changes.change_open(
-        agreement=Agreement.objects.get(pk=agreement.pk),
-        user=org.head_a,
-        grounds="external",
-        grounds_other="",
-        justification="น้ำท่วม",
-        effective_round=12,
-        today=date(2027, 3, 15),  # inside FY 2570's first window
-    )
+    return open_change(fill(agreement, dims, org.head_a), org.head_a)
 
 
 def attach(client, change, name: str, data: bytes):

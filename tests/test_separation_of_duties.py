@@ -13,14 +13,12 @@ from kpi_agreements.agreements.models import KPI, Agreement, ChangeRequest, Part
 from kpi_agreements.organisation.models import CommitteeMember, Invitation, Person, Role, RoleAssignment, Unit
 from kpi_agreements.workflow.models import Transition
 from tests.conftest import make_person
-from tests.factories import add_kpi
+from tests.factories import add_kpi, fill, open_change
 
 
 @pytest.fixture
 def complete(agreement, dims, org):
-    for d in dims:
-        add_kpi(agreement, d, d.weight, f"ตัวชี้วัดมิติ {d.order}", supervisor=org.head_a, collector=org.head_a)
-    return Agreement.objects.get(pk=agreement.pk)
+    return Agreement.objects.get(pk=fill(agreement, dims, org.head_a).pk)
 
 
 def submitted(agreement):
@@ -113,17 +111,7 @@ def test_a_member_of_next_years_committee_sees_nothing_of_this_year(complete, or
     )
     committee.units_covered.set([org.bureau_a])
     seat(committee, org.outsider)
-    signed = Agreement.objects.get(pk=complete.pk)
-    Agreement.objects.filter(pk=signed.pk).update(status="signed")
-    change = changes.change_open(
-        agreement=signed,
-        user=org.head_a,
-        grounds="policy",
-        grounds_other="",
-        justification="x",
-        effective_round=12,
-        today=date(2027, 3, 1),
-    )
+    change = open_change(complete, org.head_a)
     ChangeRequest.objects.filter(pk=change.pk).update(status="submitted")
     client = client_for(org.outsider)
     queue = client.get(reverse("committee_queue")).content.decode()
@@ -134,16 +122,7 @@ def test_a_member_of_next_years_committee_sees_nothing_of_this_year(complete, or
 def test_the_planner_who_opened_a_change_request_cannot_decide_it(complete, org, client_for):
     """Even a planner without an editor role on the unit (a ministry-level adviser) may not decide his own
     request."""
-    Agreement.objects.filter(pk=complete.pk).update(status="signed")
-    change = changes.change_open(
-        agreement=Agreement.objects.get(pk=complete.pk),
-        user=org.planner,
-        grounds="policy",
-        grounds_other="",
-        justification="x",
-        effective_round=12,
-        today=date(2027, 3, 1),
-    )
+    change = open_change(complete, org.planner)
     changes.change_item_add(change=change, kind="edit", kpi=complete.kpis.first(), name="ชื่อใหม่")
     ChangeRequest.objects.filter(pk=change.pk).update(status="submitted")
     RoleAssignment.objects.filter(person=org.planner).delete()  # no longer an editor, still the requester

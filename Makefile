@@ -26,7 +26,6 @@ system-deps:
 	command -v pdftotext >/dev/null || missing="$$missing poppler-utils"; \
 	command -v msgfmt >/dev/null || missing="$$missing gettext"; \
 	ldconfig -p | grep -q libpangoft2-1.0 || missing="$$missing libpango-1.0-0 libpangoft2-1.0-0"; \
-	command -v docker-compose >/dev/null || docker compose version >/dev/null 2>&1 || missing="$$missing docker-compose"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	  else echo "Please install:$$missing (apt-get install$$missing)"; exit 1; fi; \

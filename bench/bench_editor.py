@@ -37,8 +37,8 @@ def main():
 
     call_command("migrate", verbosity=0)
     setup_test_environment()
-    from kpi_agreements.agreements import services
     from kpi_agreements.agreements.models import KPI, Dimension
+    from kpi_agreements.agreements.services import drafting
     from kpi_agreements.fiscal.services import fiscal_year_create
     from kpi_agreements.organisation import services as org_services
     from kpi_agreements.organisation.models import Person, RoleAssignment, UnitType
@@ -52,7 +52,7 @@ def main():
     dims = [
         Dimension.objects.create(fiscal_year=year, order=i, name_th=f"มิติ {i}", weight=25) for i in range(1, 5)
     ]
-    agreement = services.agreements_create(fiscal_year=year, units=[unit])[0]
+    agreement = drafting.agreements_create(fiscal_year=year, units=[unit])[0]
     criteria = {"thresholds": ["60", "70", "80", "90", "100"], "direction": "higher"}
     parents = []
     for i in range(args.kpis):

@@ -160,13 +160,13 @@ def build_world(n_units: int, kpis_per_unit: int):
 
 def import_workbook_rows(agreement, n_rows: int):
     """A filled-in workbook of ``n_rows`` new KPIs: each parent has four sub-KPIs of mixed methods."""
-    from kpi_agreements.agreements import excel
+    from kpi_agreements.agreements.excel import export, layout
 
-    wb = excel.agreement_workbook(agreement, blank=True)
-    ws = wb[excel.SHEET_KPIS]
+    wb = export.agreement_workbook(agreement, blank=True)
+    ws = wb[layout.SHEET_KPIS]
     dims = list(agreement.fiscal_year.dimensions.all())
-    sheets = {method: wb[name] for method, (name, _columns) in excel.CRITERIA_SHEETS.items()}
-    labels = excel.METHOD_LABELS_TH
+    sheets = {method: wb[name] for method, (name, _columns) in layout.CRITERIA_SHEETS.items()}
+    labels = layout.METHOD_LABELS_TH
     parent_number = None
     for i in range(n_rows):
         group, position = divmod(i, 5)
@@ -236,9 +236,9 @@ def import_workbook_rows(agreement, n_rows: int):
             sheets[method].append([number, "ระดับ 1", "ระดับ 2", "ระดับ 3", "ระดับ 4", "ระดับ 5"])
     sizes = {
         name: sheet.max_row - 1
-        for name, sheet in [(excel.SHEET_KPIS, ws), *((s.title, s) for s in sheets.values())]
+        for name, sheet in [(layout.SHEET_KPIS, ws), *((s.title, s) for s in sheets.values())]
     }
-    return excel.workbook_bytes(wb), sizes
+    return export.workbook_bytes(wb), sizes
 
 
 def run(args):
@@ -246,8 +246,9 @@ def run(args):
     from django.test.utils import CaptureQueriesContext
     from openpyxl import load_workbook
 
-    from kpi_agreements.agreements import excel
+    from kpi_agreements.agreements.excel import export, layout
     from kpi_agreements.agreements.models import KPI, Agreement
+    from kpi_agreements.agreements.services import excel_import
     from kpi_agreements.organisation.models import Unit
 
     print(f"database: {connection.vendor} ({connection.settings_dict['NAME']})")
@@ -258,9 +259,9 @@ def run(args):
     n_kpis = KPI.objects.filter(agreement__fiscal_year=year).count()
     print(f"\nyear export: {agreements.count():,} agreements, {n_kpis:,} KPIs")
     with CaptureQueriesContext(connection) as queries:
-        wb, _ = timed("year_workbook (query + rows)", excel.year_workbook, year, agreements)
+        wb, _ = timed("year_workbook (query + rows)", export.year_workbook, year, agreements)
     print(f"    queries={len(queries.captured_queries)}")
-    out, _ = timed("  … saved to bytes", excel.workbook_bytes, wb)
+    out, _ = timed("  … saved to bytes", export.workbook_bytes, wb)
     print(f"    {len(out) / 1024 / 1024:,.1f} MiB")
 
     print(f"\nimport of {args.rows:,} KPI rows into one agreement")
@@ -272,19 +273,23 @@ def run(args):
     data, sizes = import_workbook_rows(agreement, args.rows)
     print(f"  workbook: {len(data) / 1024:,.0f} KiB; rows per sheet: {sizes}")
     report, _ = timed(
-        "import, every row new (check + create)", excel.import_workbook, agreement, io.BytesIO(data), user
+        "import, every row new (check + create)",
+        excel_import.import_workbook,
+        agreement,
+        io.BytesIO(data),
+        user,
     )
     print(f"    ok={report.ok} created={report.created} errors={len(report.errors)}")
     wb, _ = timed(
-        f"agreement_workbook (download of the {args.rows:,} rows)", excel.agreement_workbook, agreement
+        f"agreement_workbook (download of the {args.rows:,} rows)", export.agreement_workbook, agreement
     )
-    ws = wb[excel.SHEET_KPIS]
+    ws = wb[layout.SHEET_KPIS]
     for r in range(2, ws.max_row + 1):
         ws.cell(r, 5).value = f"{ws.cell(r, 5).value} (แก้ไข)"
-    edited, _ = timed("  … saved to bytes, every name edited", excel.workbook_bytes, wb)
+    edited, _ = timed("  … saved to bytes, every name edited", export.workbook_bytes, wb)
     report, _ = timed(
         "import, every row changed (check + update)",
-        excel.import_workbook,
+        excel_import.import_workbook,
         agreement,
         io.BytesIO(edited),
         user,
@@ -293,17 +298,21 @@ def run(args):
     with CaptureQueriesContext(connection) as queries:
         report, _ = timed(
             "import of the same file again (check only, nothing changes)",
-            excel.import_workbook,
+            excel_import.import_workbook,
             agreement,
             io.BytesIO(edited),
             user,
         )
     print(f"    ok={report.ok} unchanged={report.unchanged} queries={len(queries.captured_queries)}")
     broken_wb = load_workbook(io.BytesIO(edited))
-    broken_wb[excel.SHEET_QUANTITATIVE]["B2"].value = "6x"
-    broken = excel.workbook_bytes(broken_wb)
+    broken_wb[layout.SHEET_QUANTITATIVE]["B2"].value = "6x"
+    broken = export.workbook_bytes(broken_wb)
     report, _ = timed(
-        "a refused file (one threshold is text)", excel.import_workbook, agreement, io.BytesIO(broken), user
+        "a refused file (one threshold is text)",
+        excel_import.import_workbook,
+        agreement,
+        io.BytesIO(broken),
+        user,
     )
     print(f"    ok={report.ok} errors={len(report.errors)}")
 

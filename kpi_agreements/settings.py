@@ -5,6 +5,7 @@ nothing installed. ``DATABASE_URL`` switches to PostgreSQL, ``REDIS_URL`` to a r
 """
 
 import os
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -129,7 +130,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
-                "kpi_agreements.core.context_processors.navigation",
+                "kpi_agreements.organisation.context_processors.navigation",
             ],
             "builtins": ["kpi_agreements.core.templatetags.thai"],
         },
@@ -243,9 +244,30 @@ CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
+# A task is acknowledged after it ran and put back if its worker dies; each task is idempotent (ADR 0005).
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # a long render does not hold other tasks back in its prefetch
+# One time zone for Django, Celery and beat's crontabs (deadlines stay dates).
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# An unreachable broker host must fail a publish in seconds, not hold a request for the TCP timeout.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2}
+# Side effects go through the outbox (workflow/outbox.py): a task published or started this long ago and not
+# finished counts as lost and is published again by the sweeper (a PDF may then also be requested again
+# from its page); after TASK_MAX_ATTEMPTS failed runs an effect is left for an administrator.
+TASK_STUCK_MINUTES = env_int("TASK_STUCK_MINUTES", 10)
+TASK_MAX_ATTEMPTS = env_int("TASK_MAX_ATTEMPTS", 10)
+# The beat schedule as data; each entry's period comes from the environment.
+CELERY_BEAT_SCHEDULE = {
+    "sweep-side-effects": {
+        "task": "kpi_agreements.workflow.outbox.sweep",
+        "schedule": env_int("SWEEP_EVERY_SECONDS", 60),
+    },
+}
+# With no worker (the embedded default) a task runs in a thread after the response, so the last signature
+# does not wait for its PDF. Tests (pytest imported) keep running tasks inline to see their result.
+TASKS_IN_THREAD = env_bool("TASKS_IN_THREAD", not REDIS_URL and "pytest" not in sys.modules)
 
 if HTTPS:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)

@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from kpi_agreements.core import views as core
+from kpi_agreements.criteria import views as criteria
 from kpi_agreements.fiscal import views as fiscal
 from kpi_agreements.organisation import views as org
 from kpi_agreements.organisation.pickers import person_search_view
@@ -12,7 +13,7 @@ urlpatterns = [
     path("", org.home, name="home"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz/", core.health, name="health"),
-    path("calculator/", core.calculator, name="calculator"),
+    path("calculator/", criteria.calculator, name="calculator"),
     path("notices/", workflow.notices, name="notices"),
     path("admin/", admin.site.urls),
     # Accounts
@@ -34,8 +35,6 @@ urlpatterns = [
     ),
     path("accounts/invitation/<str:token>/", org.invitation_accept, name="invitation_accept"),
     path("", include("kpi_agreements.agreements.urls")),
-    path("", include("kpi_agreements.agreements.urls_framework")),
-    path("", include("kpi_agreements.agreements.urls_excel")),
     path("", include("kpi_agreements.documents.urls")),
     # Organisation
     path("units/", org.unit_tree, name="unit_tree"),

@@ -43,6 +43,13 @@ class Org:
     outsider: object
     year: object
     committee: object
+    # Added with issue 9; defaults keep any Org built by hand valid.
+    director: object = None
+    supervisor: object = None
+    collector: object = None
+    sub_admin: object = None
+    member_next: object = None
+    next_committee: object = None
 
 
 def make_person(username, **extra):
@@ -62,9 +69,20 @@ def make_person(username, **extra):
 
 @pytest.fixture
 def org(db):
+    """Every role once. The executive reads the whole ministry and heads nothing: the department's head is the
+    director, so a test that passes because the executive also holds a unit's role cannot slip through. The
+    KPI supervisor and data collector work in bureau B, beside bureau A; member_next sits on FY 2571's
+    committee for bureaus A and B, so his seat gives him nothing of FY 2570."""
     from kpi_agreements.fiscal.services import fiscal_year_create
     from kpi_agreements.organisation import services
-    from kpi_agreements.organisation.models import Committee, CommitteeMember, Role, RoleAssignment, UnitType
+    from kpi_agreements.organisation.models import (
+        Committee,
+        CommitteeMember,
+        Role,
+        RoleAssignment,
+        Unit,
+        UnitType,
+    )
 
     t = {
         c: UnitType.objects.create(code=c, name_th=th)
@@ -90,17 +108,33 @@ def org(db):
         ("executive", Role.EXECUTIVE, ministry),
         ("member", None, None),
         ("outsider", None, None),
+        ("director", Role.UNIT_HEAD, dept),
+        ("supervisor", Role.KPI_SUPERVISOR, b),
+        ("collector", Role.DATA_COLLECTOR, b),
+        ("sub_admin", Role.ADMIN, dept),
+        ("member_next", None, None),
     ]:
         people[username] = make_person(username)
         if role:
             RoleAssignment.objects.create(person=people[username], unit=unit, role=role)
+    dept = services.unit_update(unit=Unit.objects.get(pk=dept.pk), head=people["director"])
     year = fiscal_year_create(be_year=2570, make_current=True)
     committee = Committee.objects.create(
         name="คณะกรรมการเจรจา ก1.", kind="negotiation", fiscal_year=year, unit=dept
     )
     committee.units_covered.set([a, b])
     CommitteeMember.objects.create(committee=committee, person=people["member"], position="chair")
-    return Org(ministry, dept, other, a, b, year=year, committee=committee, **people)
+    next_committee = Committee.objects.create(
+        name="คณะกรรมการเจรจา ก1. ปี 2571",
+        kind="negotiation",
+        fiscal_year=fiscal_year_create(be_year=2571),
+        unit=dept,
+    )
+    next_committee.units_covered.set([a, b])
+    CommitteeMember.objects.create(committee=next_committee, person=people["member_next"], position="member")
+    return Org(
+        ministry, dept, other, a, b, year=year, committee=committee, next_committee=next_committee, **people
+    )
 
 
 @pytest.fixture
@@ -160,11 +194,10 @@ def dims(org):
 
 @pytest.fixture
 def agreement(org, dims):
-    """A draft for bureau A, whose head pledges to the department's head."""
-    from kpi_agreements.agreements import services as agreement_services
+    """A draft for bureau A, whose head pledges to the department's head, the director."""
+    from kpi_agreements.agreements.services import drafting
     from kpi_agreements.organisation.models import Unit
 
     Unit.objects.filter(pk=org.bureau_a.pk).update(head=org.head_a)
-    Unit.objects.filter(pk=org.dept.pk).update(head=org.executive)
     org.bureau_a.refresh_from_db()
-    return agreement_services.agreements_create(fiscal_year=org.year, units=[org.bureau_a])[0]
+    return drafting.agreements_create(fiscal_year=org.year, units=[org.bureau_a])[0]

@@ -3,7 +3,7 @@
 from datetime import date
 from decimal import Decimal
 
-from kpi_agreements.agreements import services
+from kpi_agreements.agreements.services import kpis
 
 QUANT = {"thresholds": ["60", "70", "80", "90", "100"], "direction": "higher"}
 
@@ -19,7 +19,7 @@ COMPLETE = {
 def add_kpi(agreement, dimension, weight, name="KPI", parent=None, **extra):
     fields = dict(COMPLETE, name=name, weight=Decimal(weight), method="quantitative", criteria=QUANT)
     fields.update(extra)
-    return services.kpi_create(agreement=agreement, dimension=dimension, parent=parent, **fields)
+    return kpis.kpi_create(agreement=agreement, dimension=dimension, parent=parent, **fields)
 
 
 def fill(agreement, dims, person):
@@ -31,8 +31,8 @@ def fill(agreement, dims, person):
 
 def open_change(agreement, user, today=date(2027, 3, 15), **extra):
     """Sign the agreement and open a change request on it inside FY 2570's first window."""
-    from kpi_agreements.agreements import changes
     from kpi_agreements.agreements.models import Agreement
+    from kpi_agreements.agreements.services import changes
 
     Agreement.objects.filter(pk=agreement.pk).update(status="signed")
     fields = dict(

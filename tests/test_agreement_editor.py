@@ -5,8 +5,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from kpi_agreements.agreements import services
+from kpi_agreements.agreements import selectors
 from kpi_agreements.agreements.models import KPI, Agreement
+from kpi_agreements.agreements.services import drafting, kpis
 from tests.factories import COMPLETE, add_kpi
 
 CRITERIA_POST = {
@@ -55,7 +56,7 @@ def test_the_outline_numbers_kpis_through_the_agreement_with_nested_sub_kpis(agr
     add_kpi(agreement, dims[0], "13", "หนึ่งจุดหนึ่ง", parent=one)
     add_kpi(agreement, dims[0], "5", "หนึ่งจุดสอง", parent=one)
     add_kpi(agreement, dims[1], "15", "สอง")
-    rows = services.outline(agreement.kpis.select_related("dimension"))
+    rows = selectors.outline(agreement.kpis.select_related("dimension"))
     assert [(k.number, k.name) for k in rows] == [
         ("1", "หนึ่ง"),
         ("1.1", "หนึ่งจุดหนึ่ง"),
@@ -70,7 +71,7 @@ def test_a_parent_kpi_weighs_the_sum_of_its_children(agreement, dims):
     add_kpi(agreement, dims[0], "5", parent=one)
     add_kpi(agreement, dims[0], "2", parent=one)
     assert KPI.objects.get(pk=one.pk).weight == Decimal("20.0000")
-    services.kpi_update(kpi=a, weight=Decimal("12.5"))
+    kpis.kpi_update(kpi=a, weight=Decimal("12.5"))
     assert KPI.objects.get(pk=one.pk).weight == Decimal("19.5000")
 
 
@@ -79,7 +80,7 @@ def test_unbalanced_weights_are_saved_with_the_exact_difference_and_block_submis
     add_kpi(agreement, dims[1], "15")
     add_kpi(agreement, dims[2], "20")
     add_kpi(agreement, dims[3], "20.5")
-    problems = services.submission_problems(agreement)
+    problems = selectors.submission_problems(agreement)
     assert "ไม่ครบ 100" in problems[0] or "not 100" in problems[0]
     assert "-4.5" in problems[0]
     assert any("-5" in p for p in problems) and any("+0.5" in p for p in problems)
@@ -88,14 +89,14 @@ def test_unbalanced_weights_are_saved_with_the_exact_difference_and_block_submis
 def test_a_complete_balanced_agreement_has_no_problems(agreement, dims, org):
     for d in dims:
         add_kpi(agreement, d, d.weight, supervisor=org.head_a, collector=org.head_a)
-    assert services.submission_problems(agreement) == []
+    assert selectors.submission_problems(agreement) == []
 
 
 def test_incomplete_templates_and_invalid_criteria_are_listed(agreement, dims, org):
     add_kpi(agreement, dims[0], "45", formula="", supervisor=org.head_a, collector=org.head_a)
     kpi = add_kpi(agreement, dims[1], "15", supervisor=org.head_a, collector=org.head_a)
     KPI.objects.filter(pk=kpi.pk).update(criteria={"thresholds": ["1", "2"]})
-    problems = services.submission_problems(Agreement.objects.get(pk=agreement.pk))
+    problems = selectors.submission_problems(Agreement.objects.get(pk=agreement.pk))
     assert any(p.startswith(("ตัวชี้วัด 1:", "KPI 1:")) for p in problems)  # the formula is missing
     assert any(p.startswith(("ตัวชี้วัด 2:", "KPI 2:")) and "2" in p[8:] for p in problems)  # 2 thresholds, not 5
 
@@ -150,7 +151,7 @@ def test_reordering_swaps_siblings(agreement, dims, org, client_for):
     a = add_kpi(agreement, dims[0], "10", "ก")
     b = add_kpi(agreement, dims[0], "10", "ข")
     client_for(org.head_a).post(reverse("kpi_move", args=[b.pk]), {"direction": "up"})
-    rows = services.outline(agreement.kpis.select_related("dimension"))
+    rows = selectors.outline(agreement.kpis.select_related("dimension"))
     assert [(k.number, k.pk) for k in rows] == [("1", b.pk), ("2", a.pk)]
 
 
@@ -186,7 +187,7 @@ def test_history_shows_who_changed_what(agreement, dims, org, client_for):
 
 
 def test_cascading_links_a_kpi_to_the_parent_units_kpi(agreement, dims, org, client_for):
-    parent_agreement = services.agreements_create(fiscal_year=org.year, units=[org.dept])[0]
+    parent_agreement = drafting.agreements_create(fiscal_year=org.year, units=[org.dept])[0]
     served = add_kpi(parent_agreement, dims[0], "45", "ของกรม")
     kpi = add_kpi(agreement, dims[0], "45", "ของสำนัก")
     data = kpi_post(
@@ -201,7 +202,7 @@ def test_cascading_links_a_kpi_to_the_parent_units_kpi(agreement, dims, org, cli
 
 
 def test_a_kpi_can_only_serve_a_kpi_of_the_parent_unit(agreement, dims, org, client_for):
-    other = services.agreements_create(fiscal_year=org.year, units=[org.bureau_b])[0]
+    other = drafting.agreements_create(fiscal_year=org.year, units=[org.bureau_b])[0]
     foreign = add_kpi(other, dims[0], "45", "ของสำนักบี")
     kpi = add_kpi(agreement, dims[0], "45")
     data = kpi_post(dims[0], cascaded_from=foreign.pk, **CRITERIA_POST["quantitative"])
@@ -292,7 +293,7 @@ def test_creating_the_years_agreements_leaves_history_for_its_parties_and_kpis(o
     MandatoryKPI.objects.create(
         fiscal_year=org.year, dimension=dims[0], code="1.1", weight=10, name="ภาคบังคับ"
     )
-    created = services.agreements_create(fiscal_year=org.year, units=[org.bureau_b])[0]
+    created = drafting.agreements_create(fiscal_year=org.year, units=[org.bureau_b])[0]
     assert KPI.history.filter(agreement_id=created.pk, history_type="+").count() == 1
     assert (
         Party.history.filter(agreement_id=created.pk, history_type="+").count() == created.parties.count() > 0

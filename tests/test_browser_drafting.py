@@ -53,7 +53,6 @@ def fill_dimensions(page, rows):
 def test_planning_officer_sets_up_the_year_and_drafts_a_kpi_of_each_method(org, page, live_server):
     RoleAssignment.objects.create(person=org.planner, unit=org.ministry, role="planning")
     Unit.objects.filter(pk=org.bureau_a.pk).update(head=org.head_a)
-    Unit.objects.filter(pk=org.dept.pk).update(head=org.executive)
     log_in(page, "planner", PASSWORD)
     page.wait_for_selector("[data-testid=current-user]")
 

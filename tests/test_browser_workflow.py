@@ -76,7 +76,7 @@ def test_submit_negotiate_approve_sign_download_then_change(org, agreement, dims
     page.click("main form button.btn-primary")
     page.wait_for_selector("[data-testid=signatures]")
 
-    for username in ("head_a", "executive"):
+    for username in ("head_a", "director"):
         as_user(page, username)
         page.goto(url)
         page.click("[data-testid=signatures] form button")

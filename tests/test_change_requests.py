@@ -11,7 +11,6 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
-from kpi_agreements.agreements import changes
 from kpi_agreements.agreements.models import (
     KPI,
     Agreement,
@@ -20,6 +19,7 @@ from kpi_agreements.agreements.models import (
     ChangeRequest,
     Evidence,
 )
+from kpi_agreements.agreements.services import changes
 from kpi_agreements.fiscal.models import Milestone
 from tests.factories import add_kpi
 

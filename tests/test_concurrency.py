@@ -16,8 +16,8 @@ from django.db import OperationalError, connection
 from django.test import Client
 from django.urls import reverse
 
-from kpi_agreements.agreements import changes
 from kpi_agreements.agreements.models import Agreement, ChangeRequest, Party
+from kpi_agreements.agreements.services import changes, drafting
 from kpi_agreements.documents.models import AgreementDocument
 from kpi_agreements.organisation.models import CommitteeMember, Resolution, Unit
 from kpi_agreements.workflow.models import Notice, Transition
@@ -78,11 +78,9 @@ def texts(results):
 @pytest.fixture
 def world(transactional_db, org, dims, settings):
     settings.AXES_ENABLED = False
-    from kpi_agreements.agreements import services
 
     Unit.objects.filter(pk=org.bureau_a.pk).update(head=org.head_a)
-    Unit.objects.filter(pk=org.dept.pk).update(head=org.executive)
-    agreement = services.agreements_create(
+    agreement = drafting.agreements_create(
         fiscal_year=org.year, units=[Unit.objects.get(pk=org.bureau_a.pk)]
     )[0]
     fill(agreement, dims, org.head_a)
@@ -129,11 +127,11 @@ def test_the_last_two_signatures_at_once_lock_the_agreement_once(world, org, que
     Agreement.objects.filter(pk=world.pk).update(status="approved")
     pledgor = world.parties.get(role=Party.Role.PLEDGOR)
     recipient = world.parties.get(role=Party.Role.RECIPIENT)
-    head, executive = client(org.head_a), client(org.executive)
+    head, director = client(org.head_a), client(org.director)
     for _pair in range(PAIRS):
         results = race(
             lambda: head.post(reverse("agreement_sign", args=[world.pk, pledgor.pk])),
-            lambda: executive.post(reverse("agreement_sign", args=[world.pk, recipient.pk])),
+            lambda: director.post(reverse("agreement_sign", args=[world.pk, recipient.pk])),
         )
         assert statuses(results) == [302, 302]
         assert Agreement.objects.get(pk=world.pk).status == "signed"

@@ -3,7 +3,7 @@
 import pytest
 
 from kpi_agreements import scoring
-from kpi_agreements.core.scoring_ui import CriteriaForm
+from kpi_agreements.criteria.forms import CriteriaForm
 
 DOCUMENTS = {
     "quantitative": {"thresholds": ["10", "8", "6", "4", "2"], "direction": "lower"},

@@ -10,7 +10,6 @@ import http.client
 import os
 import re
 import secrets
-import shutil
 import signal
 import socket
 import subprocess
@@ -23,16 +22,13 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 HOST = "kpi.example.go.th"
 STARTUP_SECONDS = 30
-COMPOSE_CLIENT_HELP = (
-    "no Docker Compose client found: neither `docker compose` (the v2 plugin) nor `docker-compose`. "
-    "On Debian bookworm install it with `apt-get install -y docker-compose`; no Docker engine is needed."
-)
 
 
 def production_env(**extra: str) -> dict[str, str]:
@@ -66,33 +62,120 @@ def manage(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.C
     )
 
 
-def compose_command() -> list[str]:
-    docker = shutil.which("docker")
-    if docker:
-        probe = subprocess.run([docker, "compose", "version"], capture_output=True, text=True, timeout=30)
-        if probe.returncode == 0:
-            return [docker, "compose"]
-    legacy = shutil.which("docker-compose")
-    if legacy:
-        return [legacy]
-    pytest.fail(COMPOSE_CLIENT_HELP + f" (docker on PATH: {docker or 'no'})")
+# What the Compose specification allows, so that a misspelt key fails here as `docker compose config` would
+# fail it; the file is read with PyYAML, and neither Docker nor a Compose client is needed.
+TOP_LEVEL_KEYS = {"name", "services", "networks", "volumes", "configs", "secrets"}
+SERVICE_KEYS = set(
+    """annotations attach blkio_config build cap_add cap_drop cgroup_parent command configs container_name
+    cpu_count cpus depends_on deploy develop devices dns dns_search domainname entrypoint env_file environment
+    expose extends external_links extra_hosts group_add healthcheck hostname image init ipc labels links
+    logging mem_limit network_mode networks pid platform ports privileged profiles pull_policy read_only
+    restart scale secrets security_opt shm_size stdin_open stop_grace_period stop_signal sysctls tmpfs tty
+    ulimits user userns_mode volumes volumes_from working_dir""".split()
+)
+HEALTHCHECK_KEYS = {"test", "interval", "timeout", "retries", "start_period", "start_interval", "disable"}
+DURATION = re.compile(r"(\d+(\.\d+)?(us|ms|s|m|h))+")
+CONDITIONS = {"service_started", "service_healthy", "service_completed_successfully"}
+RESTART = {"no", "always", "on-failure", "unless-stopped"}
+SERVICES = {"db", "redis", "web", "worker", "beat"}
+APP = ("web", "worker", "beat")
 
 
-def test_compose_file_is_valid_without_an_env_file(tmp_path):
-    compose = compose_command()
-    # Only PATH and HOME, and an empty env file in place of a developer's .env: every variable that
-    # compose interpolates must have a default.
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/tmp")}
-    empty = tmp_path / "empty.env"
-    empty.write_text("")
-    base = [*compose, "--project-directory", str(ROOT), "-f", str(COMPOSE_FILE), "--env-file", str(empty)]
-    checked = subprocess.run([*base, "config", "-q"], env=env, capture_output=True, text=True, timeout=60)
-    assert checked.returncode == 0, checked.stderr + checked.stdout
-    services = subprocess.run(
-        [*base, "config", "--services"], env=env, capture_output=True, text=True, timeout=60
-    )
-    assert services.returncode == 0, services.stderr
-    assert set(services.stdout.split()) == {"db", "redis", "web", "worker", "beat"}
+class ComposeLoader(yaml.SafeLoader):
+    """PyYAML keeps the last of two equal keys; Compose refuses the file, and so does this loader."""
+
+    def construct_mapping(self, node, deep=False):
+        keys = [key.value for key, _ in node.value if key.tag != "tag:yaml.org,2002:merge"]
+        if twice := sorted({key for key in keys if keys.count(key) > 1}):
+            raise yaml.constructor.ConstructorError(None, None, f"duplicate keys {twice}", node.start_mark)
+        return super().construct_mapping(node, deep)
+
+
+def compose_file() -> tuple[dict, list[str]]:
+    """docker-compose.yml as Compose reads it with no environment and no .env file (merge keys applied,
+    each variable replaced by its default), and the variables it found without a default."""
+    missing: list[str] = []
+
+    def variable(match: re.Match) -> str:
+        if match.group(0) == "$$":
+            return "$"
+        default = re.fullmatch(r"\$\{[A-Za-z_]\w*:?-(.*)\}", match.group(0), re.DOTALL)
+        if default is None:  # $NAME, ${NAME} or ${NAME:?error}
+            missing.append(match.group(0))
+            return ""
+        return default.group(1)
+
+    def interpolate(node):
+        if isinstance(node, dict):
+            return {key: interpolate(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [interpolate(value) for value in node]
+        if isinstance(node, str):
+            return re.sub(r"\$(\$|\{[^}]*\}|[A-Za-z_]\w*)?", variable, node)
+        return node
+
+    return interpolate(yaml.load(COMPOSE_FILE.read_text(), Loader=ComposeLoader)), missing
+
+
+def test_compose_file_is_valid_without_an_env_file():
+    compose, missing = compose_file()
+    assert missing == [], "every variable Compose interpolates needs a default (${NAME:-value})"
+    assert {key for key in compose if not key.startswith("x-")} <= TOP_LEVEL_KEYS
+    assert set(compose["services"]) == SERVICES
+    for name, service in compose["services"].items():
+        assert set(service) <= SERVICE_KEYS, (name, set(service) - SERVICE_KEYS)
+        assert service.get("image") or service.get("build"), name
+        # Unquoted, YAML reads `no` as false and 22:22 as a number; Compose wants strings.
+        assert service.get("restart", "no") in RESTART, name
+        assert all(isinstance(port, str) for port in service.get("ports", [])), name
+        environment = service.get("environment", {})
+        assert isinstance(environment, dict), name
+        assert all(isinstance(k, str) and isinstance(v, str) for k, v in environment.items()), name
+
+
+def test_the_app_services_run_their_process_against_db_and_redis_once_healthy():
+    services = compose_file()[0]["services"]
+    web = " ".join(services["web"]["command"])
+    assert re.search(r"manage\.py migrate --noinput && exec gunicorn kpi_agreements\.wsgi:application", web)
+    assert services["worker"]["command"][:4] == ["celery", "-A", "kpi_agreements", "worker"]
+    assert services["beat"]["command"][:4] == ["celery", "-A", "kpi_agreements", "beat"]
+    # The image runs as an unprivileged user who may write only to /tmp and the media volume.
+    assert services["beat"]["command"][-2:] == ["--schedule", "/tmp/celerybeat-schedule"]
+    assert services["web"]["ports"] == ["127.0.0.1:8000:8000"]  # only the TLS proxy on this host reaches it
+    for name in APP:
+        env = services[name]["environment"]
+        assert (env["DEBUG"], env["HTTPS"], env["STATIC_MANIFEST"]) == ("false", "true", "true"), name
+        assert urlsplit(env["DATABASE_URL"]).hostname == "db", name
+        assert urlsplit(env["REDIS_URL"]).hostname == "redis", name
+        assert env["SECRET_KEY"].startswith("change-me"), "the placeholder the image's entrypoint refuses"
+        assert services[name]["depends_on"] == {
+            "db": {"condition": "service_healthy"},
+            "redis": {"condition": "service_healthy"},
+        }
+
+
+def test_health_checks_depends_on_and_volumes_are_well_formed():
+    compose = compose_file()[0]
+    services = compose["services"]
+    media_root = re.search(r"MEDIA_ROOT=(\S+)", (ROOT / "Dockerfile").read_text()).group(1)
+    for name, service in services.items():
+        for other, condition in service.get("depends_on", {}).items():
+            assert other in services and condition["condition"] in CONDITIONS, (name, other)
+            if condition["condition"] == "service_healthy":
+                assert "healthcheck" in services[other], f"{name} waits for {other}'s missing health check"
+        for volume in service.get("volumes", []):
+            source = volume.split(":")[0]
+            assert source.startswith((".", "/")) or source in compose["volumes"], (name, volume)
+    assert "pgdata:/var/lib/postgresql/data" in services["db"]["volumes"]
+    for name in APP:
+        assert f"media:{media_root}" in services[name]["volumes"], name
+    for name in ("db", "redis", "web", "worker"):
+        check = services[name]["healthcheck"]
+        assert set(check) <= HEALTHCHECK_KEYS and check["test"][0] in ("CMD", "CMD-SHELL"), name
+        assert all(isinstance(part, str) for part in check["test"]), name
+        assert isinstance(check["retries"], int) and check["retries"] > 0, name
+        for key in ("interval", "timeout", "start_period"):
+            assert key not in check or DURATION.fullmatch(check[key]), (name, key, check.get(key))
 
 
 def test_production_settings_pass_check_deploy_without_warnings(tmp_path):

@@ -3,11 +3,12 @@
 import hashlib
 import re
 import subprocess
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone, translation
 
 from kpi_agreements.agreements.models import Party
 from kpi_agreements.documents import render
@@ -64,7 +65,7 @@ def full(org, dims, agreement):
     with sub-KPIs, a supervisor and a collector with office and mobile."""
     people = {
         org.head_a: ("นาย", "สมชาย", "ใจดี", "ผู้อำนวยการสำนักเอ"),
-        org.executive: ("นาง", "สมศรี", "รักงาน", "อธิบดีกรมหนึ่ง"),
+        org.director: ("นาง", "สมศรี", "รักงาน", "อธิบดีกรมหนึ่ง"),
     }
     for person, (title, first, last, position) in people.items():
         person.title, person.first_name, person.last_name, person.position = title, first, last, position
@@ -336,7 +337,7 @@ def test_the_documents_page_lists_status_version_checksum_and_failures(ready, ag
     html = page.content.decode()
     assert ready.sha256 in html and reverse("agreement_document_download", args=[ready.pk]) in html
     assert "RuntimeError: boom" in html
-    assert 'hx-trigger="every 3s"' in html  # one is still waiting: the list refreshes itself
+    assert 'hx-trigger="every 2s"' in html  # one is still waiting: the list refreshes itself
 
 
 def test_a_reader_asks_for_a_draft_preview(
@@ -359,3 +360,100 @@ def test_the_documents_page_is_refused_to_those_who_cannot_read_the_agreement(
     response = getattr(client, method)(reverse("agreement_documents", args=[agreement.pk]))
     assert response.status_code == 404
     assert not AgreementDocument.objects.exists()
+
+
+# --- requesting a failed or stuck PDF again (issue 9) ----------------------------------------------------
+
+
+def _document(agreement, *, kind="draft", status="failed", minutes_ago=0):
+    error = "RuntimeError: boom" if status == "failed" else ""
+    document = AgreementDocument.objects.create(
+        agreement=agreement, version=1, kind=kind, status=status, error=error
+    )
+    AgreementDocument.objects.filter(pk=document.pk).update(
+        created_at=timezone.now() - timedelta(minutes=minutes_ago)
+    )
+    return AgreementDocument.objects.get(pk=document.pk)
+
+
+def _again(client, document, capture):
+    with capture(execute=True):
+        return client.post(reverse("agreement_document_again", args=[document.pk]))
+
+
+@pytest.mark.parametrize(
+    "status, minutes_ago",
+    [("failed", 0), ("pending", 11), ("processing", 11)],
+    ids=["failed", "never-picked-up", "stuck-rendering"],
+)
+def test_a_failed_or_stuck_pdf_is_requested_again_from_its_page(
+    agreement, org, client_for, fake_render, django_capture_on_commit_callbacks, settings, status, minutes_ago
+):
+    settings.TASK_STUCK_MINUTES = 10
+    document = _document(agreement, status=status, minutes_ago=minutes_ago)
+    client = client_for(org.executive)  # reads, edits nothing: a draft preview is his to ask for
+    page = client.get(reverse("agreement_documents", args=[agreement.pk])).content.decode()
+    assert reverse("agreement_document_again", args=[document.pk]) in page
+    response = _again(client, document, django_capture_on_commit_callbacks)
+    assert response.status_code == 302
+    document.refresh_from_db()
+    assert (document.status, document.error, document.requested_by) == ("ready", "", org.executive)
+    assert fake_render == [(agreement.pk, True, False)]
+    assert AgreementDocument.objects.count() == 1  # the same request again, not a second row
+
+
+@pytest.mark.parametrize(
+    "status, minutes_ago",
+    [("ready", 60), ("pending", 9), ("processing", 9)],
+    ids=["ready", "waiting", "rendering"],
+)
+def test_a_ready_or_recent_pdf_cannot_be_requested_again(
+    agreement, org, client_for, fake_render, django_capture_on_commit_callbacks, settings, status, minutes_ago
+):
+    settings.TASK_STUCK_MINUTES = 10
+    document = _document(agreement, status=status, minutes_ago=minutes_ago)
+    client = client_for(org.head_a)
+    page = client.get(reverse("agreement_documents", args=[agreement.pk])).content.decode()
+    assert reverse("agreement_document_again", args=[document.pk]) not in page
+    response = _again(client, document, django_capture_on_commit_callbacks)
+    assert response.status_code == 302
+    page = client.get(response["Location"]).content.decode()
+    with translation.override("th"):
+        reason = translation.gettext(
+            "Only a failed PDF, or one not ready after %(minutes)s minutes, may be requested again."
+        ) % {"minutes": 10}
+    assert reason in page
+    assert AgreementDocument.objects.get(pk=document.pk).status == status and fake_render == []
+
+
+def test_only_the_editors_request_a_signed_pdf_again(
+    agreement, org, client_for, fake_render, django_capture_on_commit_callbacks
+):
+    document = _document(agreement, kind="signed")
+    executive = client_for(org.executive)
+    page = executive.get(reverse("agreement_documents", args=[agreement.pk])).content.decode()
+    assert reverse("agreement_document_again", args=[document.pk]) not in page
+    assert _again(executive, document, django_capture_on_commit_callbacks).status_code == 404
+    assert AgreementDocument.objects.get(pk=document.pk).status == "failed"
+    assert _again(client_for(org.head_a), document, django_capture_on_commit_callbacks).status_code == 302
+    assert AgreementDocument.objects.get(pk=document.pk).status == "ready"
+
+
+def test_outsiders_cannot_request_a_pdf_again(agreement, org, client_for, django_capture_on_commit_callbacks):
+    document = _document(agreement)
+    response = _again(client_for(org.head_b), document, django_capture_on_commit_callbacks)
+    assert response.status_code == 404
+    assert AgreementDocument.objects.get(pk=document.pk).status == "failed"
+
+
+def test_a_stale_task_leaves_a_failed_pdf_alone(agreement, fake_render):
+    document = _document(agreement)
+    render_agreement_document(document.pk)
+    assert fake_render == [] and AgreementDocument.objects.get(pk=document.pk).status == "failed"
+
+
+def test_the_page_stops_polling_when_only_stuck_pdfs_remain(agreement, org, client_for, settings):
+    settings.TASK_STUCK_MINUTES = 10
+    _document(agreement, status="processing", minutes_ago=30)
+    html = client_for(org.head_a).get(reverse("agreement_documents", args=[agreement.pk])).content.decode()
+    assert "hx-trigger" not in html and 'data-testid="again"' in html

@@ -10,9 +10,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from kpi_agreements.agreements import excel, services
+from kpi_agreements.agreements import selectors
+from kpi_agreements.agreements.excel import export, layout, parse
 from kpi_agreements.agreements.models import KPI, Agreement, Dimension
-from kpi_agreements.core.scoring_ui import scoring_message
+from kpi_agreements.agreements.services import excel_import, kpis
+from kpi_agreements.criteria.validation import scoring_message
 from kpi_agreements.organisation import services as org_services
 from kpi_agreements.scoring import ScoringError
 
@@ -42,7 +44,7 @@ def make_agreement(unit, year, dimensions, people=(None, None)):
     supervisor, collector = people
 
     def add(dimension, name, weight, method, criteria, parent=None, **extra):
-        return services.kpi_create(
+        return kpis.kpi_create(
             agreement=agreement,
             dimension=dimension,
             parent=parent,
@@ -99,7 +101,7 @@ def to_bytes(wb):
 
 
 def upload(client, agreement, data, name="kpis.xlsx"):
-    file = SimpleUploadedFile(name, data, content_type=excel.CONTENT_TYPE)
+    file = SimpleUploadedFile(name, data, content_type=layout.CONTENT_TYPE)
     return client.post(reverse("agreement_excel_upload", args=[agreement.pk]), {"file": file})
 
 
@@ -209,22 +211,53 @@ def test_new_rows_become_kpis_and_the_parent_weight_follows_its_children(setup, 
     assert new.weight == Decimal("7.5000")
     parent.refresh_from_db()
     assert parent.weight == Decimal("47.5000")
-    assert [k.number for k in services.outline(setup.kpis.select_related("dimension"))][-1] == "4.3"
+    assert [k.number for k in selectors.outline(setup.kpis.select_related("dimension"))][-1] == "4.3"
+
+
+def test_a_new_parent_takes_a_new_and_a_moved_sub_kpi_each_written_once_by_the_kpi_services(setup, org):
+    wb = export.agreement_workbook(setup)
+    ws = wb["ตัวชี้วัด"]
+    rows = [[c.value for c in row] for row in ws.iter_rows(min_row=2)]
+    moved = setup.kpis.get(method="milestone")
+    for row in rows:
+        if row[0] == moved.pk:
+            row[3] = "9"  # under the new parent, listed above it below
+    parent = [None, "9", "มิติด้านประสิทธิภาพ", None, "การบริหารความเสี่ยง", None, "ร้อยละ", "เชิงปริมาณ"]
+    child = [None, "9.1", None, "9", "มีแผนบริหารความเสี่ยง", 5, "ร้อยละ", "ผลสำเร็จ/ไม่สำเร็จ"]
+    ws.delete_rows(2, ws.max_row)
+    for row in [*rows[:2], parent, *rows[2:], child]:
+        ws.append(row)
+    wb["เกณฑ์ผ่านไม่ผ่าน"].append(["9.1", "อนุมัติแผนภายใน 31 ธ.ค."])
+    history = KPI.history.count()
+    report = excel_import.import_workbook(setup, io.BytesIO(to_bytes(wb)), org.head_a)
+    assert report.ok, report.errors
+    # Updated: the moved KPI, and KPI 4, which now comes after the new parent in its dimension.
+    assert (report.created, report.updated, report.unchanged) == (2, 2, 4)
+    new_parent = setup.kpis.get(name="การบริหารความเสี่ยง")
+    assert set(new_parent.children.values_list("name", flat=True)) == {moved.name, "มีแผนบริหารความเสี่ยง"}
+    assert new_parent.weight == Decimal(25)  # 20 + 5
+    written = list(KPI.history.order_by("history_id")[history:])
+    assert {(r.history_user, r.history_change_reason) for r in written} == {
+        (org.head_a, "imported from Excel"),
+        (org.head_a, "sum of sub-KPIs"),  # the new parent, once its sub-KPIs are stored
+    }
+    once = [r.name for r in written if r.name != new_parent.name]
+    assert sorted(once) == sorted([moved.name, "มีแผนบริหารความเสี่ยง", "การพัฒนาองค์กร"])
 
 
 def test_the_import_function_applies_a_file_and_counts_what_changed(setup, org):
-    wb = excel.agreement_workbook(setup)
+    wb = export.agreement_workbook(setup)
     wb["เกณฑ์ผ่านไม่ผ่าน"]["B2"].value = "ส่งรายงานภายใน 15 ก.ย."
-    report = excel.import_workbook(setup, io.BytesIO(to_bytes(wb)), org.head_a)
+    report = excel_import.import_workbook(setup, io.BytesIO(to_bytes(wb)), org.head_a)
     assert report.ok and (report.created, report.updated, report.unchanged) == (0, 1, 5)
     assert setup.kpis.get(method="pass_fail").criteria == {"condition": "ส่งรายงานภายใน 15 ก.ย."}
 
 
 def test_steps_and_measures_are_grouped_by_kpi_and_level(setup, org):
-    wb = excel.agreement_workbook(setup)
+    wb = export.agreement_workbook(setup)
     wb["เกณฑ์ขั้นตอน"].append(["3", 2, "อนุมัติแผน"])  # far below the KPI's other steps
     wb["เกณฑ์หลายตัวชี้วัดย่อย"].append(["2", "ความถูกต้อง", 1.5, 1, 2, 3, 4, 5])
-    report = excel.import_workbook(setup, io.BytesIO(to_bytes(wb)), org.head_a)
+    report = excel_import.import_workbook(setup, io.BytesIO(to_bytes(wb)), org.head_a)
     assert report.ok, report.errors
     milestone = setup.kpis.get(method="milestone")
     assert milestone.criteria["levels"][1] == ["จัดทำแผน", "เสนอแผน", "อนุมัติแผน"]
@@ -237,10 +270,10 @@ def test_steps_and_measures_are_grouped_by_kpi_and_level(setup, org):
 
 
 def test_a_milestone_level_without_steps_is_refused_on_the_kpis_rows(setup, org):
-    wb = excel.agreement_workbook(setup)
+    wb = export.agreement_workbook(setup)
     ws = wb["เกณฑ์ขั้นตอน"]
     ws.delete_rows(7)  # the only step of level 5
-    report = excel.import_workbook(setup, io.BytesIO(to_bytes(wb)), org.head_a)
+    report = excel_import.import_workbook(setup, io.BytesIO(to_bytes(wb)), org.head_a)
     expected = scoring_message(ScoringError("milestone_level_empty", "levels[4]", level=5))
     assert [(e.sheet, e.row, e.column, e.message) for e in report.errors] == [("เกณฑ์ขั้นตอน", 2, "B", expected)]
 
@@ -248,7 +281,7 @@ def test_a_milestone_level_without_steps_is_refused_on_the_kpis_rows(setup, org)
 def test_text_that_looks_like_a_formula_is_written_as_text(setup, org):
     kpi = first_kpi(setup)
     KPI.objects.filter(pk=kpi.pk).update(formula="=ก/ข×100")
-    wb = openpyxl.load_workbook(io.BytesIO(to_bytes(excel.agreement_workbook(setup))))
+    wb = openpyxl.load_workbook(io.BytesIO(to_bytes(export.agreement_workbook(setup))))
     ws = wb["ตัวชี้วัด"]
     cell = ws.cell(row_of(ws, kpi), col(ws, "สูตรการคำนวณ"))
     assert (cell.value, cell.data_type) == ("=ก/ข×100", "s")
@@ -307,10 +340,10 @@ def test_a_broken_file_changes_nothing_and_says_where(setup, org, client_for, ed
 
 
 def test_non_monotone_thresholds_are_refused_with_the_engines_message(setup, org):
-    wb = excel.agreement_workbook(setup)
+    wb = export.agreement_workbook(setup)
     _non_monotone(wb)
     before = snapshot()
-    report = excel.import_workbook(setup, io.BytesIO(to_bytes(wb)), org.head_a)
+    report = excel_import.import_workbook(setup, io.BytesIO(to_bytes(wb)), org.head_a)
     expected = scoring_message(ScoringError("thresholds_not_monotone", "thresholds"))
     assert [(e.sheet, e.row, e.column, e.message) for e in report.errors] == [
         ("เกณฑ์เชิงปริมาณ", 2, "B", expected)
@@ -319,9 +352,9 @@ def test_non_monotone_thresholds_are_refused_with_the_engines_message(setup, org
 
 
 def test_thresholds_against_the_stated_direction_are_refused(setup, org):
-    wb = excel.agreement_workbook(setup)
+    wb = export.agreement_workbook(setup)
     wb["ตัวชี้วัด"]["I2"].value = "ยิ่งน้อยยิ่งดี"
-    report = excel.import_workbook(setup, io.BytesIO(to_bytes(wb)), org.head_a)
+    report = excel_import.import_workbook(setup, io.BytesIO(to_bytes(wb)), org.head_a)
     expected = scoring_message(
         ScoringError("direction_mismatch", "thresholds", actual="up", expected="lower")
     )
@@ -343,11 +376,11 @@ def test_text_in_a_number_cell_names_sheet_row_and_column(setup, org, client_for
 
 
 def test_every_problem_of_a_file_is_listed_at_once(setup, org):
-    wb = excel.agreement_workbook(setup)
+    wb = export.agreement_workbook(setup)
     wb["ตัวชี้วัด"]["F2"].value = "สิบ"
     wb["ตัวชี้วัด"]["R4"].value = "nobody"
     wb["เกณฑ์เชิงคุณภาพ"]["C2"].value = "=B2"
-    report = excel.import_workbook(setup, io.BytesIO(to_bytes(wb)), org.head_a)
+    report = excel_import.import_workbook(setup, io.BytesIO(to_bytes(wb)), org.head_a)
     assert {(e.sheet, e.row, e.column) for e in report.errors} == {
         ("ตัวชี้วัด", 2, "F"),
         ("ตัวชี้วัด", 4, "R"),
@@ -380,17 +413,17 @@ def test_a_file_with_another_extension_is_refused_by_the_form(setup, org, client
 def test_a_file_over_the_size_limit_is_refused(setup, org, client_for, monkeypatch):
     client = client_for(org.head_a)
     data = to_bytes(download(client, setup))
-    monkeypatch.setattr(excel, "MAX_UPLOAD_BYTES", len(data) - 1)
+    monkeypatch.setattr(parse, "MAX_UPLOAD_BYTES", len(data) - 1)
     before = snapshot()
     response = upload(client, setup, data)
     assert response.status_code == 200 and response.context["form"].errors["file"]
-    report = excel.import_workbook(setup, io.BytesIO(data), org.head_a)
+    report = excel_import.import_workbook(setup, io.BytesIO(data), org.head_a)
     assert not report.ok and report.errors[0].row is None
     assert snapshot() == before
 
 
 def test_a_sheet_with_too_many_rows_is_refused(setup, org, client_for, monkeypatch):
-    monkeypatch.setattr(excel, "MAX_ROWS", 5)
+    monkeypatch.setattr(parse, "MAX_ROWS", 5)
     client = client_for(org.head_a)
     before = snapshot()
     response = upload(client, setup, to_bytes(download(client, setup)))  # six KPI rows
@@ -412,11 +445,11 @@ def test_a_code_of_another_agreements_kpi_is_refused(setup, org, client_for):
 
 
 def test_an_agreement_that_is_not_a_draft_is_not_changed(setup, org):
-    data = to_bytes(excel.agreement_workbook(setup))
+    data = to_bytes(export.agreement_workbook(setup))
     Agreement.objects.filter(pk=setup.pk).update(status="signed")
     setup.refresh_from_db()
     before = snapshot()
-    report = excel.import_workbook(setup, io.BytesIO(data), org.head_a)
+    report = excel_import.import_workbook(setup, io.BytesIO(data), org.head_a)
     assert not report.ok
     assert snapshot() == before
 
@@ -427,7 +460,7 @@ def test_an_agreement_that_is_not_a_draft_is_not_changed(setup, org):
 @pytest.mark.parametrize("persona", ["head_b", "outsider"])
 def test_other_units_and_outsiders_can_neither_download_nor_upload(setup, org, client_for, persona):
     client = client_for(getattr(org, persona))
-    data = to_bytes(excel.agreement_workbook(setup))
+    data = to_bytes(export.agreement_workbook(setup))
     before = snapshot()
     assert client.get(reverse("agreement_excel_download", args=[setup.pk])).status_code == 404
     assert client.get(reverse("agreement_excel_upload", args=[setup.pk])).status_code == 404
@@ -457,7 +490,7 @@ def test_anonymous_users_are_sent_to_log_in(setup, client):
 def _year_export(client, year):
     response = client.get(reverse("year_excel_export", args=[year.pk]))
     assert response.status_code == 200
-    assert response["Content-Type"] == excel.CONTENT_TYPE
+    assert response["Content-Type"] == layout.CONTENT_TYPE
     assert "kpis-2570.xlsx" in response["Content-Disposition"]
     return openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)))
 

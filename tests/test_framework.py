@@ -7,7 +7,6 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from kpi_agreements.agreements import framework, services
 from kpi_agreements.agreements.models import (
     KPI,
     Agreement,
@@ -17,9 +16,11 @@ from kpi_agreements.agreements.models import (
     RedistributionRule,
     SigningRule,
 )
+from kpi_agreements.agreements.services import drafting, framework
 from kpi_agreements.fiscal.services import fiscal_year_create
 from kpi_agreements.organisation import services as org_services
-from kpi_agreements.organisation.models import UnitType
+from kpi_agreements.organisation.models import Role, RoleAssignment, Unit, UnitType
+from tests.conftest import make_person
 
 CRITERIA = {"thresholds": ["60", "70", "80", "90", "100"], "direction": "higher"}
 
@@ -50,14 +51,13 @@ def _example_framework(year):
 
 
 def _with_heads(org):
-    for unit, person in [
-        (org.ministry, org.executive),
-        (org.dept, org.planner),
-        (org.bureau_a, org.head_a),
-        (org.bureau_b, org.head_b),
-    ]:
-        unit.head = person
-        unit.save()
+    """Heads for the ministry and the bureaus (the director heads the department); returns the ministry's
+    head, a permanent secretary: the executive reads the ministry but heads nothing."""
+    permsec = make_person("permsec")
+    RoleAssignment.objects.create(person=permsec, unit=org.ministry, role=Role.UNIT_HEAD)
+    for unit, person in [(org.ministry, permsec), (org.bureau_a, org.head_a), (org.bureau_b, org.head_b)]:
+        Unit.objects.filter(pk=unit.pk).update(head=person)
+    return permsec
 
 
 def _dimensions_data(rows, initial=0):
@@ -283,7 +283,7 @@ def test_a_weight_below_what_the_rules_move_is_refused(org, client_for):
 
 def test_a_mandatory_kpi_carried_by_agreements_is_not_deleted(org, client_for):
     dimension, m11, m12 = _example_framework(org.year)
-    services.agreements_create(fiscal_year=org.year, units=[org.dept])
+    drafting.agreements_create(fiscal_year=org.year, units=[org.dept])
     client = client_for(org.admin)
     response = client.post(reverse("mandatory_kpi_delete", args=[org.year.pk, m12.pk]), follow=True)
     assert MandatoryKPI.objects.filter(pk=m12.pk).exists()
@@ -494,11 +494,11 @@ def test_each_unit_gets_a_draft_with_the_mandatory_kpis_of_its_type_and_redistri
     ]
     # §5 default: the bureau head pledges to the head of the parent unit, the department.
     parties = [(p.role, p.person) for p in bureau.parties.all()]
-    assert parties == [(Party.Role.PLEDGOR, org.head_a), (Party.Role.RECIPIENT, org.planner)]
+    assert parties == [(Party.Role.PLEDGOR, org.head_a), (Party.Role.RECIPIENT, org.director)]
 
 
 def test_a_signing_rule_decides_the_parties_of_new_agreements(org, client_for):
-    _with_heads(org)
+    permsec = _with_heads(org)
     t = _types()
     client = client_for(org.admin)
     client.post(reverse("signing_rules"), _signing_data([(t["bureau"], t["ministry"], t["department"])]))
@@ -506,8 +506,8 @@ def test_a_signing_rule_decides_the_parties_of_new_agreements(org, client_for):
     agreement = Agreement.objects.get(unit=org.bureau_b, fiscal_year=org.year)
     assert [(p.role, p.person) for p in agreement.parties.all()] == [
         (Party.Role.PLEDGOR, org.head_b),
-        (Party.Role.RECIPIENT, org.executive),
-        (Party.Role.CO_SIGNER, org.planner),
+        (Party.Role.RECIPIENT, permsec),
+        (Party.Role.CO_SIGNER, org.director),
     ]
 
 
@@ -535,7 +535,7 @@ def test_a_unit_outside_the_planners_scope_is_refused_at_the_field(org, client_f
 
 
 def test_the_planner_is_offered_the_units_of_their_scope_without_an_agreement(org, client_for):
-    services.agreements_create(fiscal_year=org.year, units=[org.bureau_a])
+    drafting.agreements_create(fiscal_year=org.year, units=[org.bureau_a])
     response = client_for(org.planner).get(reverse("year_agreements", args=[org.year.pk]))
     assert response.context["candidates"] == [org.dept, org.bureau_b]
 
@@ -644,7 +644,7 @@ def test_only_planning_staff_and_administrators_create_agreements(org, client_fo
 
 def test_the_year_list_shows_each_persona_only_the_agreements_they_may_read(org, client_for):
     _example_framework(org.year)
-    services.agreements_create(
+    drafting.agreements_create(
         fiscal_year=org.year, units=[org.dept, org.other_dept, org.bureau_a, org.bureau_b]
     )
     url = reverse("year_agreements", args=[org.year.pk])
@@ -671,7 +671,7 @@ def test_the_year_list_does_not_query_more_for_more_agreements(org, client_for):
         assert response.status_code == 200
         return len(queries), len(response.context["agreements"])
 
-    services.agreements_create(fiscal_year=org.year, units=[org.dept, org.bureau_a])
+    drafting.agreements_create(fiscal_year=org.year, units=[org.dept, org.bureau_a])
     small, n_small = count()
     extra = [
         org_services.unit_create(
@@ -679,7 +679,7 @@ def test_the_year_list_does_not_query_more_for_more_agreements(org, client_for):
         )
         for i in range(5)
     ]
-    services.agreements_create(fiscal_year=org.year, units=[org.other_dept, org.bureau_b, *extra])
+    drafting.agreements_create(fiscal_year=org.year, units=[org.other_dept, org.bureau_b, *extra])
     large, n_large = count()
     assert (n_small, n_large) == (2, 9)
     assert small == large

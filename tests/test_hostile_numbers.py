@@ -15,10 +15,11 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from kpi_agreements.agreements import changes, excel, framework, services, workflow
+from kpi_agreements.agreements.excel import export, layout
 from kpi_agreements.agreements.locking import amending
 from kpi_agreements.agreements.models import KPI, Agreement, ChangeItem, Dimension, MandatoryKPI, Proposal
-from kpi_agreements.core.scoring_ui import scoring_message
+from kpi_agreements.agreements.services import changes, excel_import, framework, kpis, negotiation
+from kpi_agreements.criteria.validation import scoring_message
 from kpi_agreements.scoring import ScoringError
 from tests.factories import COMPLETE, QUANT, add_kpi, fill, open_change
 
@@ -117,7 +118,7 @@ def test_the_kpi_form_refuses_the_threshold_and_stores_nothing(agreement, dims, 
 @pytest.mark.parametrize("value", HOSTILE)
 def test_the_kpi_service_refuses_the_threshold_even_without_the_form(kpi, value):
     with pytest.raises(ValidationError) as error:
-        services.kpi_update(
+        kpis.kpi_update(
             kpi=kpi, method="quantitative", criteria={"thresholds": ["60", "70", value, "90", "100"]}
         )
     assert error.value.message_dict["criteria"] == [number_message(value)]
@@ -158,7 +159,7 @@ def test_a_change_item_refuses_the_threshold_and_stores_nothing(change, org, cli
 
 
 def workbook_with(agreement, sheet: str, header: str, value, row=2):
-    wb = excel.agreement_workbook(agreement)
+    wb = export.agreement_workbook(agreement)
     ws = wb[sheet]
     column = next(c for c in range(1, ws.max_column + 1) if ws.cell(1, c).value == header)
     ws.cell(row, column).value = value
@@ -174,17 +175,17 @@ def stored(agreement):
 @pytest.mark.parametrize("value", HOSTILE)
 def test_the_excel_import_refuses_the_threshold_cell_and_stores_nothing(kpi, agreement, org, value):
     before = stored(agreement)
-    file, column = workbook_with(agreement, excel.SHEET_QUANTITATIVE, "ระดับ 3", value)
-    report = excel.import_workbook(agreement, file, org.head_a)
+    file, column = workbook_with(agreement, layout.SHEET_QUANTITATIVE, "ระดับ 3", value)
+    report = excel_import.import_workbook(agreement, file, org.head_a)
     assert [(e.sheet, e.row, e.column, e.message) for e in report.errors] == [
-        (excel.SHEET_QUANTITATIVE, 2, column, number_message(value))
+        (layout.SHEET_QUANTITATIVE, 2, column, number_message(value))
     ]
     assert stored(agreement) == before
 
 
 def test_a_number_cell_beyond_the_bounds_is_refused_too(kpi, agreement, org):
-    file, column = workbook_with(agreement, excel.SHEET_QUANTITATIVE, "ระดับ 3", 10**12)
-    report = excel.import_workbook(agreement, file, org.head_a)
+    file, column = workbook_with(agreement, layout.SHEET_QUANTITATIVE, "ระดับ 3", 10**12)
+    report = excel_import.import_workbook(agreement, file, org.head_a)
     assert [(e.column, e.message) for e in report.errors] == [(column, number_message("1000000000000"))]
 
 
@@ -244,7 +245,7 @@ def test_the_weight_editor_in_place_accepts_a_weight_with_4_places(kpi, org, cli
 @pytest.mark.parametrize("weight", BAD_WEIGHTS)
 def test_the_kpi_services_refuse_the_weight_without_a_form(agreement, dims, kpi, weight):
     with pytest.raises(ValidationError) as error:
-        services.kpi_update(kpi=kpi, weight=Decimal(weight))
+        kpis.kpi_update(kpi=kpi, weight=Decimal(weight))
     assert error.value.message_dict == {"weight": [weight_message(weight)]}
     with pytest.raises(ValidationError):
         add_kpi(agreement, dims[1], weight, "ใหม่")
@@ -258,7 +259,7 @@ def test_a_proposal_refuses_the_weight_at_its_field_and_in_the_service(submitted
     )
     assert response.context["form"].errors["weight"] == [weight_message(weight)]
     with pytest.raises(ValidationError) as error:
-        workflow.proposal_add(kpi=submitted, user=org.member, weight=Decimal(weight))
+        negotiation.proposal_add(kpi=submitted, user=org.member, weight=Decimal(weight))
     assert error.value.message_dict == {"weight": [weight_message(weight)]}
     assert not Proposal.objects.exists()
 
@@ -398,9 +399,9 @@ def test_a_mandatory_kpi_accepts_a_weight_with_4_places(org, dims, client_for):
 @pytest.mark.parametrize("weight", [*BAD_WEIGHTS, -35, 12.34567, "1e1", None])
 def test_the_excel_weight_cell_is_refused_and_nothing_is_stored(kpi, agreement, org, weight):
     before = stored(agreement)
-    file, column = workbook_with(agreement, excel.SHEET_KPIS, excel.H_WEIGHT, weight)
-    report = excel.import_workbook(agreement, file, org.head_a)
-    assert [(e.sheet, e.row, e.column) for e in report.errors] == [(excel.SHEET_KPIS, 2, column)]
+    file, column = workbook_with(agreement, layout.SHEET_KPIS, layout.H_WEIGHT, weight)
+    report = excel_import.import_workbook(agreement, file, org.head_a)
+    assert [(e.sheet, e.row, e.column) for e in report.errors] == [(layout.SHEET_KPIS, 2, column)]
     if isinstance(weight, str) and "e" not in weight:
         assert report.errors[0].message == weight_message(weight)
     assert stored(agreement) == before
@@ -408,6 +409,6 @@ def test_the_excel_weight_cell_is_refused_and_nothing_is_stored(kpi, agreement, 
 
 @pytest.mark.parametrize("weight", ["12.3456", 12.3456])
 def test_the_excel_weight_cell_accepts_4_places(kpi, agreement, org, weight):
-    file, _column = workbook_with(agreement, excel.SHEET_KPIS, excel.H_WEIGHT, weight)
-    assert excel.import_workbook(agreement, file, org.head_a).ok
+    file, _column = workbook_with(agreement, layout.SHEET_KPIS, layout.H_WEIGHT, weight)
+    assert excel_import.import_workbook(agreement, file, org.head_a).ok
     assert KPI.objects.get(pk=kpi.pk).weight == Decimal("12.3456")

@@ -16,8 +16,9 @@ from django.urls import Resolver404, resolve, reverse
 from PIL import Image
 
 from kpi_agreements import settings as conf  # the project's values, not the test's overrides
-from kpi_agreements.agreements import changes, excel
+from kpi_agreements.agreements.excel import layout, parse
 from kpi_agreements.agreements.models import KPI, Evidence
+from kpi_agreements.agreements.services import changes, excel_import
 from kpi_agreements.core import uploads
 from tests.factories import add_kpi, fill, open_change
 
@@ -91,7 +92,7 @@ def office(main_type: str, main_part: str) -> bytes:
 DOCX = office(
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml", "word/document.xml"
 )
-XLSM = office("application/vnd.ms-excel.sheet.macroEnabled.main+xml", "xl/workbook.xml")
+XLSM = office("application/vnd.ms-layout.sheet.macroEnabled.main+xml", "xl/workbook.xml")
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
 
@@ -116,7 +117,7 @@ def workbook(drafted, org, client_for):
     """The agreement's own KPI Template workbook, as downloaded."""
     response = client_for(org.head_a).get(reverse("agreement_excel_download", args=[drafted.pk]))
     data = b"".join(response.streaming_content)
-    assert openpyxl.load_workbook(io.BytesIO(data)).sheetnames[0] == excel.SHEET_KPIS  # sheet1.xml
+    assert openpyxl.load_workbook(io.BytesIO(data)).sheetnames[0] == layout.SHEET_KPIS  # sheet1.xml
     return data
 
 
@@ -129,7 +130,7 @@ def import_refused(client, agreement, data: bytes, name="kpis.xlsx") -> list:
     before = kpis()
     response = client.post(
         reverse("agreement_excel_upload", args=[agreement.pk]),
-        {"file": SimpleUploadedFile(name, data, content_type=excel.CONTENT_TYPE)},
+        {"file": SimpleUploadedFile(name, data, content_type=layout.CONTENT_TYPE)},
     )
     assert response.status_code == 200
     errors = response.context["report"].errors
@@ -150,7 +151,7 @@ def test_a_sheet_declaring_4_000_000_rows_is_refused_naming_the_row_with_data(
     )
     assert len(data) < 100_000
     (error,) = import_refused(client_for(org.head_a), drafted, data)
-    assert (error.sheet, error.row) == (excel.SHEET_KPIS, 4_000_000)
+    assert (error.sheet, error.row) == (layout.SHEET_KPIS, 4_000_000)
     assert "more than 10,000 rows" in error.message
 
 
@@ -163,19 +164,19 @@ def test_blank_rows_past_the_limit_are_skipped_but_data_there_is_not(drafted, wo
             "file": SimpleUploadedFile(
                 "kpis.xlsx",
                 rewrite(workbook, KPI_SHEET, appended_rows(blank)),
-                content_type=excel.CONTENT_TYPE,
+                content_type=layout.CONTENT_TYPE,
             )
         },
     )
     assert response.status_code == 302  # an unchanged file with formatted empty rows below it
     data = '<row r="10001"><c r="B10001"><v>7</v></c></row>'
     (error,) = import_refused(client, drafted, rewrite(workbook, KPI_SHEET, appended_rows(data)))
-    assert (error.sheet, error.row) == (excel.SHEET_KPIS, 10_001)
+    assert (error.sheet, error.row) == (layout.SHEET_KPIS, 10_001)
 
 
 def test_4_000_000_real_blank_rows_are_refused_before_openpyxl_reads_them(drafted, workbook, org, client_for):
     data = rewrite(workbook, KPI_SHEET, appended_rows("<row/>" * 4_000_000))
-    assert len(data) < excel.MAX_UPLOAD_BYTES
+    assert len(data) < parse.MAX_UPLOAD_BYTES
     (error,) = import_refused(client_for(org.head_a), drafted, data)
     assert error.message.startswith(EXPANDS_RATIO)  # 24 MB of one repeated tag
 
@@ -183,22 +184,22 @@ def test_4_000_000_real_blank_rows_are_refused_before_openpyxl_reads_them(drafte
 def test_a_million_blank_rows_that_compress_honestly_hit_the_cell_limit(drafted, workbook, org, client_for):
     rows = "".join(f'<row r="{r}"/>' for r in range(20, 1_100_000))
     data = rewrite(workbook, KPI_SHEET, appended_rows(rows))
-    assert len(data) < excel.MAX_UPLOAD_BYTES  # and under the zip limits: only the element count stops it
+    assert len(data) < parse.MAX_UPLOAD_BYTES  # and under the zip limits: only the element count stops it
     (error,) = import_refused(client_for(org.head_a), drafted, data)
-    assert error.sheet == excel.SHEET_KPIS
+    assert error.sheet == layout.SHEET_KPIS
     assert "more than 1,000,000 cells" in error.message
 
 
 def test_rows_beyond_a_stale_dimension_are_read(drafted, workbook, org, client_for):
     wb = openpyxl.load_workbook(io.BytesIO(workbook))
-    ws = wb[excel.SHEET_KPIS]
+    ws = wb[layout.SHEET_KPIS]
     last = ws.max_row
     name_column = next(c for c in range(1, ws.max_column + 1) if ws.cell(1, c).value == "ชื่อตัวชี้วัด")
     ws.cell(last, name_column).value = "ชื่อใหม่ในแถวสุดท้าย"
     buffer = io.BytesIO()
     wb.save(buffer)
     data = rewrite(buffer.getvalue(), KPI_SHEET, with_dimension("A1:A2"))
-    report = excel.import_workbook(drafted, io.BytesIO(data), org.head_a)
+    report = excel_import.import_workbook(drafted, io.BytesIO(data), org.head_a)
     assert report.ok, report.errors
     assert (report.updated, report.unchanged, report.not_in_file) == (1, 3, 0)
     assert KPI.objects.filter(agreement=drafted, name="ชื่อใหม่ในแถวสุดท้าย").exists()
@@ -207,7 +208,7 @@ def test_rows_beyond_a_stale_dimension_are_read(drafted, workbook, org, client_f
 def test_a_row_out_of_order_is_refused_not_skipped(drafted, workbook, org, client_for):
     data = rewrite(workbook, KPI_SHEET, appended_rows('<row r="3"><c r="B3"><v>1</v></c></row>'))
     (error,) = import_refused(client_for(org.head_a), drafted, data)
-    assert (error.sheet, error.row) == (excel.SHEET_KPIS, 3)
+    assert (error.sheet, error.row) == (layout.SHEET_KPIS, 3)
     assert "out of order" in error.message
 
 

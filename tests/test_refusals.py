@@ -5,8 +5,8 @@ from datetime import date
 import pytest
 from django.urls import reverse
 
-from kpi_agreements.agreements import changes, workflow
 from kpi_agreements.agreements.models import Agreement, ChangeItem, ChangeRequest, KPIComment, Proposal
+from kpi_agreements.agreements.services import changes, negotiation
 from kpi_agreements.workflow.models import Transition
 from tests.factories import add_kpi
 
@@ -17,7 +17,7 @@ def world(agreement, dims, org):
         add_kpi(agreement, d, d.weight, supervisor=org.head_a, collector=org.head_a)
     kpi = agreement.kpis.order_by("pk").first()
     Agreement.objects.filter(pk=agreement.pk).update(status="submitted")
-    proposal = workflow.proposal_add(kpi=kpi, user=org.member, weight=50)
+    proposal = negotiation.proposal_add(kpi=kpi, user=org.member, weight=50)
     Agreement.objects.filter(pk=agreement.pk).update(status="signed")
     change = changes.change_open(
         agreement=agreement,

@@ -10,8 +10,9 @@ from django.core.management import call_command
 from django.test import Client, RequestFactory
 from django.utils import translation
 
-from kpi_agreements.agreements.forms import KPIForm
-from kpi_agreements.agreements.forms_framework import DimensionForm, MandatoryKPIForm
+from kpi_agreements.agreements.forms.changes import ChangeItemForm
+from kpi_agreements.agreements.forms.editor import KPIForm
+from kpi_agreements.agreements.forms.framework import DimensionForm, MandatoryKPIForm
 from kpi_agreements.agreements.models import (
     KPI,
     Agreement,
@@ -21,7 +22,6 @@ from kpi_agreements.agreements.models import (
     Evidence,
     Party,
 )
-from kpi_agreements.agreements.views_change import ChangeItemForm
 from kpi_agreements.core.security import client_ip
 from kpi_agreements.core.validators import NameField, clean_name
 from kpi_agreements.organisation.forms import CommitteeForm, PersonForm, UnitForm

@@ -1,7 +1,7 @@
 from django.core.management import call_command
 
 from kpi_agreements.agreements.models import KPI, Agreement
-from kpi_agreements.agreements.services import submission_problems
+from kpi_agreements.agreements.selectors import submission_problems
 from kpi_agreements.organisation.management.commands.seed_demo import DEMO_PASSWORD, PEOPLE
 from kpi_agreements.organisation.models import Person, Unit
 

@@ -6,8 +6,8 @@ import pytest
 from django.urls import reverse
 from django.utils.translation import gettext
 
-from kpi_agreements.agreements import changes
 from kpi_agreements.agreements.models import Agreement, ChangeRequest
+from kpi_agreements.agreements.services import changes
 from kpi_agreements.core.dates import ThaiDateField, parse_thai_date
 from kpi_agreements.fiscal.models import CalendarDay, Milestone
 from kpi_agreements.organisation.models import Resolution

@@ -112,6 +112,7 @@ TABLE = {
     "agreement_excel_upload": (("agreement",), EDITORS, EDITORS),
     "agreement_documents": (("agreement",), READERS, READERS),
     "agreement_document_download": (("document",), READERS, None),
+    "agreement_document_again": (("document",), None, READERS),
     # KPIs and negotiation.
     "kpi_detail": (("kpi",), READERS, None),
     "kpi_edit": (("kpi",), TEMPLATE_EDITORS, TEMPLATE_EDITORS),
@@ -199,7 +200,6 @@ def world(org, dims):
     from django.utils.encoding import force_bytes
     from django.utils.http import urlsafe_base64_encode
 
-    from kpi_agreements.agreements import services
     from kpi_agreements.agreements.models import (
         Agreement,
         ChangeItem,
@@ -208,9 +208,9 @@ def world(org, dims):
         Proposal,
         RedistributionRule,
     )
+    from kpi_agreements.agreements.services import drafting
     from kpi_agreements.documents.models import AgreementDocument
     from kpi_agreements.fiscal.models import CalendarDay
-    from kpi_agreements.fiscal.services import fiscal_year_create
     from kpi_agreements.organisation import services as org_services
     from kpi_agreements.organisation.models import (
         Committee,
@@ -220,33 +220,16 @@ def world(org, dims):
         Unit,
     )
 
-    people = {
-        name: getattr(org, name) for name in (ADMIN, PLANNER, HEAD_A, HEAD_B, MEMBER, EXECUTIVE, OUTSIDER)
-    }
-    extra = [
-        (SUB_ADMIN, Role.ADMIN, org.dept),
-        (DIRECTOR, Role.UNIT_HEAD, org.dept),
-        (SUPERVISOR, Role.KPI_SUPERVISOR, org.bureau_b),
-        (COLLECTOR, Role.DATA_COLLECTOR, org.bureau_b),
-        (MEMBER_NEXT, None, None),
-        ("head_c", Role.UNIT_HEAD, None),
-    ]
+    # Every persona but the head of bureau C comes from the base fixture (the director heads the department,
+    # member_next sits on FY 2571's committee for bureaus A and B).
+    people = {name: getattr(org, name) for name in PERSONAS if name != ANON}
     bureau_c = org_services.unit_create(
         parent=org.other_dept, name_th="สำนักซี", abbreviation="สซ.", unit_type=org.bureau_a.unit_type
     )
-    for name, role, unit in extra:
-        people[name] = make_person(name)
-        if role:
-            RoleAssignment.objects.create(person=people[name], unit=unit or bureau_c, role=role)
+    people["head_c"] = make_person("head_c")
+    RoleAssignment.objects.create(person=people["head_c"], unit=bureau_c, role=Role.UNIT_HEAD)
     Unit.objects.filter(pk=org.bureau_a.pk).update(head=people[HEAD_A])
-    Unit.objects.filter(pk=org.dept.pk).update(head=people[DIRECTOR])
     Unit.objects.filter(pk=bureau_c.pk).update(head=people["head_c"])
-    next_year = fiscal_year_create(be_year=2571)
-    next_committee = Committee.objects.create(
-        name="ปีหน้า", kind="negotiation", fiscal_year=next_year, unit=org.dept
-    )
-    next_committee.units_covered.set([org.bureau_a, org.bureau_b])
-    CommitteeMember.objects.create(committee=next_committee, person=people[MEMBER_NEXT], position="member")
     committee_c = Committee.objects.create(
         name="คณะกรรมการ ก2.", kind="negotiation", fiscal_year=org.year, unit=org.other_dept
     )
@@ -255,7 +238,7 @@ def world(org, dims):
         committee=committee_c, person=people["head_c"], position="chair"
     )
 
-    a, c = services.agreements_create(fiscal_year=org.year, units=[org.bureau_a, bureau_c])
+    a, c = drafting.agreements_create(fiscal_year=org.year, units=[org.bureau_a, bureau_c])
     mandatory = MandatoryKPI.objects.create(
         fiscal_year=org.year, dimension=dims[0], code="1", name="บังคับ", weight=Decimal(10)
     )

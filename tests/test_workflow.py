@@ -11,8 +11,8 @@ from django.core.exceptions import ValidationError
 from django.db import OperationalError, connection
 from django.urls import reverse
 
-from kpi_agreements.agreements import workflow
 from kpi_agreements.agreements.models import KPI, Agreement, Party, Proposal
+from kpi_agreements.agreements.services import drafting, negotiation
 from kpi_agreements.workflow.models import Notice, Transition
 from kpi_agreements.workflow.notify import send_step_notices
 from tests.factories import add_kpi
@@ -24,7 +24,7 @@ EDITORS = {"planner", "head_a"}
 
 @pytest.fixture
 def complete(agreement, dims, org):
-    """A complete, balanced draft for bureau A: head_a pledges to the executive (head of the department)."""
+    """A complete, balanced draft for bureau A: head_a pledges to the director (head of the department)."""
     for d in dims:
         add_kpi(agreement, d, d.weight, f"ตัวชี้วัดมิติ {d.order}", supervisor=org.head_a, collector=org.head_a)
     return Agreement.objects.get(pk=agreement.pk)
@@ -45,10 +45,10 @@ def moves(agreement):
 
 def run(action, agreement, user):
     if action == "submit":
-        return workflow.agreement_submit(agreement=agreement, user=user)
+        return negotiation.agreement_submit(agreement=agreement, user=user)
     if action == "request_revision":
-        return workflow.agreement_request_revision(agreement=agreement, user=user, comment="ปรับเกณฑ์")
-    return workflow.agreement_approve(
+        return negotiation.agreement_request_revision(agreement=agreement, user=user, comment="ปรับเกณฑ์")
+    return negotiation.agreement_approve(
         agreement=agreement, user=user, number=f"{agreement.pk}/2570", date=date(2026, 12, 1), text="เห็นชอบ"
     )
 
@@ -84,7 +84,7 @@ def test_every_state_move_and_persona(
 def test_an_incomplete_agreement_cannot_be_submitted_and_says_what_is_missing(agreement, dims, org):
     add_kpi(agreement, dims[0], "45")
     with pytest.raises(ValidationError) as exc:
-        workflow.agreement_submit(agreement=agreement, user=org.head_a)
+        negotiation.agreement_submit(agreement=agreement, user=org.head_a)
     assert any("100" in m for m in exc.value.messages)
     assert Agreement.objects.get(pk=agreement.pk).status == "draft"
 
@@ -94,10 +94,10 @@ def test_the_negotiation_from_submission_to_a_locked_signed_agreement(
 ):
     kpi = complete.kpis.order_by("pk").first()
     with django_capture_on_commit_callbacks(execute=True):
-        workflow.agreement_submit(agreement=complete, user=org.head_a)
+        negotiation.agreement_submit(agreement=complete, user=org.head_a)
     # The committee comments and proposes; the unit accepts one proposal after the revision request.
-    workflow.kpi_comment_add(kpi=kpi, user=org.member, text="ค่าเป้าหมายต่ำเกินไป")
-    proposal = workflow.proposal_add(
+    negotiation.kpi_comment_add(kpi=kpi, user=org.member, text="ค่าเป้าหมายต่ำเกินไป")
+    proposal = negotiation.proposal_add(
         kpi=kpi,
         user=org.member,
         method="quantitative",
@@ -105,13 +105,15 @@ def test_the_negotiation_from_submission_to_a_locked_signed_agreement(
         criteria={"thresholds": ["70", "75", "80", "85", "90"]},
     )
     with django_capture_on_commit_callbacks(execute=True):
-        workflow.agreement_request_revision(agreement=complete, user=org.member, comment="ปรับเกณฑ์ตามข้อเสนอ")
-    workflow.proposal_decide(proposal=proposal, user=org.head_a, accept=True)
+        negotiation.agreement_request_revision(
+            agreement=complete, user=org.member, comment="ปรับเกณฑ์ตามข้อเสนอ"
+        )
+    negotiation.proposal_decide(proposal=proposal, user=org.head_a, accept=True)
     assert KPI.objects.get(pk=kpi.pk).criteria["thresholds"] == ["70", "75", "80", "85", "90"]
     assert Proposal.objects.get(pk=proposal.pk).status == "accepted"
     with django_capture_on_commit_callbacks(execute=True):
-        workflow.agreement_submit(agreement=complete, user=org.head_a, comment="แก้ไขแล้ว")
-        workflow.agreement_approve(
+        negotiation.agreement_submit(agreement=complete, user=org.head_a, comment="แก้ไขแล้ว")
+        negotiation.agreement_approve(
             agreement=complete,
             user=org.member,
             number="5/2570",
@@ -123,16 +125,16 @@ def test_the_negotiation_from_submission_to_a_locked_signed_agreement(
     pledgor = agreement.parties.get(role="pledgor")
     recipient = agreement.parties.get(role="recipient")
     with django_capture_on_commit_callbacks(execute=True):
-        workflow.agreement_sign(agreement=agreement, party=pledgor, user=org.head_a)
+        negotiation.agreement_sign(agreement=agreement, party=pledgor, user=org.head_a)
         with pytest.raises(ValidationError):
-            workflow.agreement_sign(agreement=agreement, party=pledgor, user=org.head_a)
+            negotiation.agreement_sign(agreement=agreement, party=pledgor, user=org.head_a)
         with pytest.raises(ValidationError):
-            workflow.agreement_sign(agreement=agreement, party=recipient, user=org.head_a)
-        workflow.agreement_sign(agreement=agreement, party=recipient, user=org.executive)
+            negotiation.agreement_sign(agreement=agreement, party=recipient, user=org.head_a)
+        negotiation.agreement_sign(agreement=agreement, party=recipient, user=org.director)
     agreement = Agreement.objects.get(pk=complete.pk)
     assert agreement.status == "signed"
     signed = Party.objects.get(pk=recipient.pk)
-    assert signed.signed_name == org.executive.display_name and signed.signed_at is not None
+    assert signed.signed_name == org.director.display_name and signed.signed_at is not None
     assert [m[0] for m in moves(agreement)] == [
         "submit",
         "request_revision",
@@ -147,18 +149,17 @@ def test_the_negotiation_from_submission_to_a_locked_signed_agreement(
     with pytest.raises(ValidationError):
         KPI.objects.filter(pk=kpi.pk).first().save()
     with pytest.raises(ValidationError):
-        workflow.kpi_comment_add(kpi=kpi, user=org.member, text="x")
+        negotiation.kpi_comment_add(kpi=kpi, user=org.member, text="x")
     assert client_for(org.head_a).get(reverse("kpi_edit", args=[kpi.pk])).status_code == 404
     page = client_for(org.head_a).get(reverse("agreement_detail", args=[agreement.pk])).content.decode()
     assert "ล็อก" in page or "locked" in page
 
 
 def test_two_concurrent_approvals_make_exactly_one_move(transactional_db, org, dims):
-    from kpi_agreements.agreements import services
     from kpi_agreements.organisation.models import Unit
 
     Unit.objects.filter(pk=org.bureau_a.pk).update(head=org.head_a)
-    agreement = services.agreements_create(
+    agreement = drafting.agreements_create(
         fiscal_year=org.year, units=[Unit.objects.get(pk=org.bureau_a.pk)]
     )[0]
     for d in dims:
@@ -171,7 +172,7 @@ def test_two_concurrent_approvals_make_exactly_one_move(transactional_db, org, d
         try:
             for _attempt in range(10):
                 try:
-                    workflow.agreement_approve(
+                    negotiation.agreement_approve(
                         agreement=agreement,
                         user=org.member,
                         number=number,
@@ -200,7 +201,7 @@ def test_two_concurrent_approvals_make_exactly_one_move(transactional_db, org, d
 
 def test_notices_reach_the_committee_once_per_step(complete, org, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        row = workflow.agreement_submit(agreement=complete, user=org.head_a)
+        row = negotiation.agreement_submit(agreement=complete, user=org.head_a)
     notices = Notice.objects.filter(recipient=org.member)
     assert notices.count() == 1 and "คณะกรรมการ" in notices.get().text
     assert [m.to for m in mail.outbox] == [[org.member.email]]
@@ -212,7 +213,7 @@ def test_only_the_committee_sees_the_queue_entry(
     complete, org, client_for, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        workflow.agreement_submit(agreement=complete, user=org.head_a)
+        negotiation.agreement_submit(agreement=complete, user=org.head_a)
     queue = client_for(org.member).get(reverse("committee_queue")).context["agreements"]
     assert list(queue) == [complete]
     assert list(client_for(org.head_a).get(reverse("committee_queue")).context["agreements"]) == []
@@ -239,16 +240,16 @@ def test_a_refused_move_in_the_browser_says_why(complete, org, client_for):
 def test_a_weight_proposal_accepted_changes_the_weight(complete, org):
     set_state(complete, "submitted")
     kpi = complete.kpis.order_by("pk").first()
-    proposal = workflow.proposal_add(kpi=kpi, user=org.member, weight=Decimal("40"))
-    workflow.proposal_decide(proposal=proposal, user=org.head_a, accept=True)
+    proposal = negotiation.proposal_add(kpi=kpi, user=org.member, weight=Decimal("40"))
+    negotiation.proposal_decide(proposal=proposal, user=org.head_a, accept=True)
     assert KPI.objects.get(pk=kpi.pk).weight == Decimal("40.0000")
     with pytest.raises(ValidationError):
-        workflow.proposal_decide(proposal=proposal, user=org.head_a, accept=False)
+        negotiation.proposal_decide(proposal=proposal, user=org.head_a, accept=False)
 
 
 def test_a_refused_move_is_logged(complete, org, caplog):
     with caplog.at_level("WARNING", logger="kpi_agreements.workflow"), pytest.raises(ValidationError):
-        workflow.agreement_approve(
+        negotiation.agreement_approve(
             agreement=complete, user=org.outsider, number="1", date=date(2026, 12, 1), text="x"
         )
     assert f"refused approve on agreements.Agreement #{complete.pk}" in caplog.text
@@ -263,14 +264,13 @@ def _queries(client, url):
 
 
 def test_queue_and_notices_keep_their_query_count_as_they_grow(complete, org, client_for, dims):
-    from kpi_agreements.agreements import services
     from kpi_agreements.workflow.models import Notice
 
     client = client_for(org.member)
     set_state(complete, "submitted")
     Notice.objects.create(recipient=org.member, key="a", text="x", url="/")
     small = (_queries(client, reverse("committee_queue")), _queries(client, reverse("notices")))
-    other = services.agreements_create(fiscal_year=org.year, units=[org.bureau_b])[0]
+    other = drafting.agreements_create(fiscal_year=org.year, units=[org.bureau_b])[0]
     set_state(other, "submitted")
     for i in range(8):
         Notice.objects.create(recipient=org.member, key=f"k{i}", text="x", url="/")
@@ -282,7 +282,7 @@ def test_the_timeline_speaks_in_words_not_codes(
     complete, org, client_for, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        workflow.agreement_submit(agreement=complete, user=org.head_a, comment="ขอเสนอ")
+        negotiation.agreement_submit(agreement=complete, user=org.head_a, comment="ขอเสนอ")
     page = client_for(org.head_a).get(reverse("agreement_detail", args=[complete.pk])).content.decode()
     timeline = page[page.index('data-testid="timeline"') :]
     assert "เสนอคณะกรรมการ: ร่าง → " in timeline and "submit:" not in timeline and "draft" not in timeline

@@ -19,11 +19,10 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
+from kpi_agreements.agreements.models import KPI, Agreement, ChangeRequest, Party, Proposal
 from kpi_agreements.organisation.access import MANAGERS, scope_of
 from kpi_agreements.organisation.models import Person, Role
 from kpi_agreements.organisation.selectors import committee_members_covering, sits_for
-
-from .models import KPI, Agreement, ChangeRequest, Party, Proposal
 
 EDITORS = (*MANAGERS, Role.UNIT_HEAD)
 

@@ -1,9 +1,16 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from kpi_agreements.agreements.models import (
+    KPI,
+    Agreement,
+    AgreementVersion,
+    ChangeItem,
+    ChangeRequest,
+    Evidence,
+    Party,
+)
 from kpi_agreements.core.admin import WorkflowReadOnly
-
-from .models import KPI, Agreement, AgreementVersion, ChangeItem, ChangeRequest, Evidence, Party
 
 
 class ReadOnlyHistoryAdmin(WorkflowReadOnly, SimpleHistoryAdmin):

@@ -7,4 +7,4 @@ class AgreementsConfig(AppConfig):
     verbose_name = _("Agreements")
 
     def ready(self):
-        from . import locking  # noqa: F401  (connects the guards of signed agreements)
+        from . import addressers, locking  # noqa: F401  (registers who is told; connects the guards)

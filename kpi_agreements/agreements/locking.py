@@ -13,7 +13,7 @@ from django.db.models.signals import pre_delete, pre_save
 from django.dispatch import receiver
 from django.utils.translation import gettext as _
 
-from .models import KPI, Agreement, Party
+from kpi_agreements.agreements.models import KPI, Agreement, Party
 
 _amending: ContextVar[frozenset] = ContextVar("amending", default=frozenset())
 CONTENT_FIELDS = ("vision", "mission", "strategic_issues", "goals", "strategies", "unit_id", "fiscal_year_id")

@@ -9,21 +9,14 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from simple_history.models import HistoricalRecords
 
+from kpi_agreements.criteria.labels import DIRECTION_LABELS, METHOD_CHOICES
 from kpi_agreements.fiscal.models import FiscalYear
 from kpi_agreements.organisation.models import Unit, UnitType
 
-METHOD_CHOICES = [
-    ("quantitative", _("Quantitative")),
-    ("multi_quantitative", _("Several quantitative measures")),
-    ("milestone", _("Milestones")),
-    ("pass_fail", _("Pass / fail")),
-    ("qualitative", _("Qualitative")),
-]
-
 
 class Direction(models.TextChoices):
-    HIGHER = "higher", _("Higher is better")
-    LOWER = "lower", _("Lower is better")
+    HIGHER = "higher", DIRECTION_LABELS["higher"]
+    LOWER = "lower", DIRECTION_LABELS["lower"]
 
 
 def weight_field():
@@ -177,19 +170,19 @@ class SigningRule(models.Model):
 
 
 def _may_edit(agreement, user) -> bool:
-    from .access import is_editor
+    from kpi_agreements.agreements.access import is_editor
 
     return is_editor(user, agreement)
 
 
 def _decides(agreement, user) -> bool:
-    from .access import can_decide
+    from kpi_agreements.agreements.access import can_decide
 
     return can_decide(user, agreement)
 
 
 def _complete(agreement) -> bool:
-    from .services import submission_problems
+    from kpi_agreements.agreements.selectors import submission_problems
 
     return not submission_problems(agreement)
 
@@ -434,13 +427,13 @@ ROUND_CHOICES = [(6, _("6-month round")), (9, _("9-month round")), (12, _("12-mo
 
 
 def _may_open_change(change, user) -> bool:
-    from .access import is_editor
+    from kpi_agreements.agreements.access import is_editor
 
     return is_editor(user, change.agreement)
 
 
 def _committee_decides(change, user) -> bool:
-    from .access import can_decide
+    from kpi_agreements.agreements.access import can_decide
 
     return can_decide(user, change.agreement, change)
 

@@ -1,7 +1,10 @@
 """PDFs of agreements (DOMAIN §5, §10): a draft preview or the signed copy, rendered in the background."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kpi_agreements.agreements.models import Agreement
@@ -60,6 +63,15 @@ class AgreementDocument(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (self.Status.READY, self.Status.FAILED)
+
+    @property
+    def may_request_again(self) -> bool:
+        """Failed, or still waiting or rendering past the time limit: its task was lost with a worker or
+        a broker (the sweeper re-queues it too, but a person should not have to wait for that)."""
+        if self.status == self.Status.FAILED:
+            return True
+        limit = timezone.now() - timedelta(minutes=settings.TASK_STUCK_MINUTES)
+        return self.status != self.Status.READY and self.created_at < limit
 
     @property
     def download_name(self) -> str:

@@ -7,7 +7,7 @@ dates are Buddhist-Era whatever language the requesting user reads the site in.
 import logging
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -19,13 +19,14 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher
 
 from kpi_agreements.agreements.models import KPI, Agreement, Party
-from kpi_agreements.agreements.services import format_weight, outline
+from kpi_agreements.agreements.selectors import format_weight, outline
 from kpi_agreements.core.thai import THAI_DIGITS, be_date
+from kpi_agreements.criteria.labels import DIRECTION_LABELS, METHOD_LABELS, in_thai
+from kpi_agreements.criteria.rows import LEVELS, criteria_rows, measure_rows
 
 # WeasyPrint reports every rendering step at INFO; the project logs INFO, so keep its progress quiet.
 logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
-LEVELS = range(1, 6)
 LEVEL_NAMES = {
     5: "ดีกว่าเป้าหมายมาก",
     4: "ดีกว่าเป้าหมาย",
@@ -33,14 +34,8 @@ LEVEL_NAMES = {
     2: "ต่ำกว่าเป้าหมาย",
     1: "ต่ำกว่าเป้าหมายมาก",
 }
-METHOD_NAMES = {
-    "quantitative": "เชิงปริมาณ",
-    "multi_quantitative": "เชิงปริมาณมากกว่า 1 ตัว",
-    "milestone": "ขั้นตอนการดำเนินงาน",
-    "pass_fail": "ผลสำเร็จ/ไม่สำเร็จ",
-    "qualitative": "เชิงคุณภาพ",
-}
-DIRECTION_NAMES = {"higher": "ค่ายิ่งมากยิ่งดี", "lower": "ค่ายิ่งน้อยยิ่งดี"}
+METHOD_NAMES = in_thai(METHOD_LABELS)
+DIRECTION_NAMES = in_thai(DIRECTION_LABELS)
 ROLE_NAMES = {
     Party.Role.PLEDGOR: "ผู้ทำคำรับรอง",
     Party.Role.RECIPIENT: "ผู้รับคำรับรอง",
@@ -136,62 +131,6 @@ def _text(value) -> str:
     return "" if value is None else str(value).strip()
 
 
-def _number(value) -> str:
-    """A criterion number as typed ("80", "12.5"); stored as strings so nothing passes through a float."""
-    text = _text(value)
-    try:
-        return format_weight(Decimal(text)) if text else ""
-    except InvalidOperation:
-        return text
-
-
-def _five(values) -> list:
-    values = list(values or [])[:5]
-    return values + [""] * (5 - len(values))
-
-
-def _level_of(score) -> int | None:
-    try:
-        value = Decimal(str(score))
-    except InvalidOperation:
-        return None
-    return int(value) if value == value.to_integral() and 1 <= value <= 5 else None
-
-
-def criteria_cells(kpi: KPI, pass_level: int | None, fail_level: int | None) -> list[list[str]]:
-    """The five level cells of a KPI, level 1 first; each cell a list of lines."""
-    c = kpi.criteria if isinstance(kpi.criteria, dict) else {}
-    if kpi.method == "quantitative":
-        return [[_number(t)] if _text(t) else [] for t in _five(c.get("thresholds"))]
-    if kpi.method == "milestone":
-        return [[_text(s) for s in (steps or []) if _text(s)] for steps in _five(c.get("levels"))]
-    if kpi.method == "qualitative":
-        return [[_text(t)] if _text(t) else [] for t in _five(c.get("levels"))]
-    if kpi.method == "pass_fail":
-        cells: list[list[str]] = [[] for _ in LEVELS]
-        if fail_level:
-            cells[fail_level - 1] = [FAILED]
-        if pass_level and _text(c.get("condition")):
-            cells[pass_level - 1] = [_text(c.get("condition"))]
-        return cells
-    return [[] for _ in LEVELS]
-
-
-def measures(kpi: KPI) -> list[dict]:
-    c = kpi.criteria if isinstance(kpi.criteria, dict) else {}
-    if kpi.method != "multi_quantitative":
-        return []
-    return [
-        {
-            "name": _text(m.get("name")),
-            "weight": _number(m.get("weight")),
-            "thresholds": [_number(t) for t in _five(m.get("thresholds"))],
-        }
-        for m in c.get("measures") or []
-        if isinstance(m, dict)
-    ]
-
-
 def baseline_years(kpis: list[KPI], fiscal_year) -> list[str]:
     """The past years any KPI reports, as table columns; the three years before this one if none does."""
     years = {_text(row.get("year")) for k in kpis for row in (k.baseline or []) if isinstance(row, dict)}
@@ -235,7 +174,6 @@ def agreement_context(agreement: Agreement, *, draft: bool, thai_digits: bool) -
     )
     fiscal_year = agreement.fiscal_year
     policy = fiscal_year.policy
-    pass_level, fail_level = _level_of(policy.pass_score), _level_of(policy.fail_score)
     years = baseline_years(kpis, fiscal_year)
     rows = []
     for kpi in kpis:
@@ -243,9 +181,9 @@ def agreement_context(agreement: Agreement, *, draft: bool, thai_digits: bool) -
         if kpi.child_list:
             row.from_children = True
         elif kpi.method == "multi_quantitative":
-            row.measures = measures(kpi)
+            row.measures = measure_rows(kpi.method, kpi.criteria)
         else:
-            row.cells = criteria_cells(kpi, pass_level, fail_level)
+            row.cells = criteria_rows(kpi.method, kpi.criteria, policy=policy, failed=FAILED)
         rows.append(row)
     groups = []
     for dimension in fiscal_year.dimensions.all():
@@ -273,8 +211,6 @@ def agreement_context(agreement: Agreement, *, draft: bool, thai_digits: bool) -
         "level_names": [(k, LEVEL_NAMES[k]) for k in LEVELS],
         "method_names": METHOD_NAMES,
         "direction_names": DIRECTION_NAMES,
-        "pass_level": pass_level,
-        "fail_level": fail_level,
         "draft": draft,
         "thai_digits": thai_digits,
         "printed_on": be_date(timezone.localdate(), full=True),

@@ -11,20 +11,21 @@ logger = logging.getLogger(__name__)
 Status = AgreementDocument.Status
 
 
-@shared_task
+@shared_task(acks_late=True, reject_on_worker_lost=True)
 def render_agreement_document(document_id: int) -> None:
     """Render one requested PDF: pending → processing → ready, or failed with the reason kept.
 
-    Idempotent: a document already ready is left alone, so a retried or duplicated task renders nothing.
-    A document still "processing" is rendered again: that is a task redelivered after its worker died
-    (acks late), and the row would otherwise stay processing for ever.
+    Idempotent: a document already ready or failed is left alone, so a retried or duplicated task renders
+    nothing (a failed one is rendered again only when a person requests it again). A document still
+    "processing" is rendered again: that is a task redelivered after its worker died (acks late, rejected
+    on worker lost), and the row would otherwise stay processing for ever.
     """
     document = (
         AgreementDocument.objects.select_related("agreement__unit", "agreement__fiscal_year")
         .filter(pk=document_id)
         .first()
     )
-    if document is None or document.status == Status.READY:
+    if document is None or document.is_finished:
         return
     AgreementDocument.objects.filter(pk=document.pk).update(status=Status.PROCESSING, error="")
     agreement = document.agreement

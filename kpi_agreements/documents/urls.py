@@ -7,4 +7,5 @@ urlpatterns = [
     path(
         "documents/<int:pk>/download/", views.agreement_document_download, name="agreement_document_download"
     ),
+    path("documents/<int:pk>/again/", views.agreement_document_again, name="agreement_document_again"),
 ]

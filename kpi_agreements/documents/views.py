@@ -1,11 +1,12 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from kpi_agreements.agreements.access import get_agreement_for
+from kpi_agreements.agreements.access import get_agreement_for, is_editor
 
 from . import services
 from .forms import DraftRequestForm
@@ -28,6 +29,9 @@ def agreement_documents(request, pk):
         messages.success(request, _("The draft PDF was requested. It will be listed here when it is ready."))
         return redirect("agreement_documents", pk=agreement.pk)
     documents = list(agreement.documents.select_related("requested_by"))
+    manager = is_editor(request.user, agreement)
+    for d in documents:
+        d.again = d.may_request_again and (d.kind == AgreementDocument.Kind.DRAFT or manager)
     return render(
         request,
         "documents/agreement_documents.html",
@@ -35,9 +39,30 @@ def agreement_documents(request, pk):
             "agreement": agreement,
             "documents": documents,
             "form": form,
-            "waiting": any(not d.is_finished for d in documents),
+            # Poll while a PDF is on its way; one stuck past the limit shows its button instead.
+            "waiting": any(not d.is_finished and not d.may_request_again for d in documents),
         },
     )
+
+
+def _need_for(document: AgreementDocument) -> str:
+    # A draft preview is anyone's who reads the agreement; the signed PDF is the editors' to ask for again.
+    return "read" if document.kind == AgreementDocument.Kind.DRAFT else "manage"
+
+
+@login_required
+@require_POST
+def agreement_document_again(request, pk):
+    """Request a failed or stuck PDF again (its task was lost, or the render failed and was fixed)."""
+    document = get_object_or_404(AgreementDocument, pk=pk)
+    get_agreement_for(request.user, document.agreement_id, need=_need_for(document))
+    try:
+        services.document_request_again(document=document, user=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("The PDF was requested again. It will be listed here when it is ready."))
+    return redirect("agreement_documents", pk=document.agreement_id)
 
 
 @login_required

@@ -3,7 +3,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
-from kpi_agreements.core.scoring_ui import scoring_message
+from kpi_agreements.criteria.validation import scoring_message
 from kpi_agreements.scoring import ScoringError, ScoringPolicy
 
 from .calendar import default_milestones

@@ -5,6 +5,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kpi_agreements.workflow.outbox import enqueue
+
 from .models import Committee, CommitteeMember, Invitation, Person, Resolution, Role, RoleAssignment, Unit
 
 
@@ -105,8 +107,8 @@ def person_invite(*, invited_by: Person, unit: Unit, role: str, **fields) -> Per
     person.full_clean(exclude=["password"])
     person.save()
     RoleAssignment.objects.create(person=person, unit=unit, role=role)
-    invitation, token = Invitation.issue(person)
-    transaction.on_commit(lambda: send_invitation.delay(invitation.pk, token), robust=True)
+    invitation, _token = Invitation.issue(person)
+    enqueue(send_invitation, invitation.pk)
     return person
 
 
@@ -129,8 +131,8 @@ def invitation_resend(*, person: Person) -> Invitation:
 
     person = Person.objects.select_for_update().get(pk=person.pk)
     _check_no_password(person)
-    invitation, token = Invitation.issue(person)
-    transaction.on_commit(lambda: send_invitation.delay(invitation.pk, token), robust=True)
+    invitation, _token = Invitation.issue(person)
+    enqueue(send_invitation, invitation.pk)
     return invitation
 
 

@@ -1,9 +1,10 @@
-"""Transition rows and in-app notices, shared by every object kind with a workflow."""
+"""Transition rows, notices and the outbox of side effects, shared by every kind with a workflow."""
 
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -52,3 +53,28 @@ class Notice(models.Model):
 
     def __str__(self):
         return self.text[:60]
+
+
+class Effect(models.Model):
+    """A side effect (a Celery task and its arguments) written in the transaction of the change that causes
+    it, so a committed change never loses its effect to a dead broker: published after the commit, run by
+    ``outbox.run_effect``, and published again by the sweeper until it is done (ADR 0005)."""
+
+    task = models.CharField(_("task"), max_length=200)
+    args = models.JSONField(_("arguments"), default=list)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        # The sweeper reads only the open effects; done ones are history.
+        indexes = [models.Index(fields=["created_at"], condition=Q(done_at__isnull=True), name="effect_open")]
+        verbose_name = _("side effect")
+        verbose_name_plural = _("side effects")
+
+    def __str__(self):
+        return f"{self.task}{tuple(self.args)}"

@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 
 from .models import Notice, Transition
+from .outbox import enqueue
 
 # Each object kind registers how to address its steps: fn(transition) -> (people, text, url) or None.
 ADDRESSERS = {}
@@ -21,9 +22,8 @@ def addresser(model_label: str):
 
 
 def queue_notices(transition: Transition) -> None:
-    """Call inside the service's transaction: the task runs only once the move is committed."""
-    # robust: the move is committed; a dead broker must not turn it into a 500 (the sweeper is issue 9).
-    transaction.on_commit(lambda: send_step_notices.delay(transition.pk), robust=True)
+    """Call inside the service's transaction: recorded with the move, run once it is committed."""
+    enqueue(send_step_notices, transition.pk)
 
 
 @shared_task
@@ -46,12 +46,32 @@ def send_step_notices(transition_id: int) -> int:
                     notice = Notice.objects.create(
                         recipient=person, key=f"transition:{transition.pk}", text=text, url=url
                     )
+                    if person.email:
+                        # Its own effect: one failed e-mail is retried alone, until emailed_at is set.
+                        enqueue(send_notice_email, notice.pk)
             except IntegrityError:
                 continue  # this step was already announced to this person: never twice
-            if person.email:
-                send_mail(
-                    text, f"{text}\n\n{settings.SITE_URL}{url}\n", settings.DEFAULT_FROM_EMAIL, [person.email]
-                )
-                Notice.objects.filter(pk=notice.pk).update(emailed_at=timezone.now())
             sent += 1
     return sent
+
+
+@shared_task
+def send_notice_email(notice_id: int) -> None:
+    # The row lock makes an overlapping run wait, then find it sent; a failure rolls back to "not sent".
+    with transaction.atomic():
+        notice = (
+            Notice.objects.select_for_update(of=("self",))
+            .select_related("recipient")
+            .filter(pk=notice_id, emailed_at__isnull=True)
+            .first()
+        )
+        if notice is None or not notice.recipient.email:
+            return
+        send_mail(
+            notice.text,
+            f"{notice.text}\n\n{settings.SITE_URL}{notice.url}\n",
+            settings.DEFAULT_FROM_EMAIL,
+            [notice.recipient.email],
+        )
+        notice.emailed_at = timezone.now()
+        notice.save(update_fields=["emailed_at"])

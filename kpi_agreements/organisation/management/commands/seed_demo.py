@@ -343,8 +343,8 @@ DEMO_KPIS = [
 
 def seed_agreements(year, units, people):
     """The FY2552 framework shape (DOMAIN §4) and drafts for สผ. and its bureaus, one filled in."""
-    from kpi_agreements.agreements import services as agreement_services
     from kpi_agreements.agreements.models import KPI, Agreement, Dimension, MandatoryKPI
+    from kpi_agreements.agreements.services import drafting
 
     if not year.dimensions.exists():
         for order, name, en, weight in [
@@ -371,7 +371,7 @@ def seed_agreements(year, units, people):
             collection_method="รวบรวมจากระบบ GFMIS ณ สิ้นปีงบประมาณ",
         )
     scope = [units[a] for a in ("สผ.", "สบก.", "กตป.", "สวผ.")]
-    agreement_services.agreements_create(fiscal_year=year, units=scope)
+    drafting.agreements_create(fiscal_year=year, units=scope)
     agreement = Agreement.objects.get(fiscal_year=year, unit=units["สบก."])
     if agreement.kpis.filter(mandatory__isnull=True).exists():
         return
@@ -379,7 +379,7 @@ def seed_agreements(year, units, people):
         kpi.supervisor, kpi.collector = people["supervisor"], people["collector"]
         kpi.save()
     dimensions = {d.order: d for d in year.dimensions.all()}
-    agreement_services.agreement_update(
+    drafting.agreement_update(
         agreement=agreement,
         vision="องค์กรหลักด้านการบริหารจัดการที่มีประสิทธิภาพ",
         mission="สนับสนุนการบริหารงานของสำนักงานให้บรรลุเป้าหมาย",

@@ -1,0 +1,236 @@
+"""Creating the year's agreements, copying last year's, and editing an agreement's parties and plan."""
+
+from collections import defaultdict
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+from simple_history.utils import bulk_create_with_history
+
+from kpi_agreements import scoring
+from kpi_agreements.agreements.models import KPI, Agreement, MandatoryKPI, Party, SigningRule
+from kpi_agreements.agreements.selectors import outline, party_problems
+from kpi_agreements.agreements.services.kpis import check_editable, kpis_bulk_save
+from kpi_agreements.fiscal.models import FiscalYear
+from kpi_agreements.organisation.models import Unit
+
+# --- creating the year's agreements ------------------------------------------------------------------
+
+
+def _nearest(unit: Unit, unit_type_id, ancestors: dict[str, Unit]) -> Unit | None:
+    """The nearest unit above ``unit`` of the given type (or the parent when no type is given)."""
+    paths = [unit.path[:n] for n in range(len(unit.path) - Unit.steplen, 0, -Unit.steplen)]
+    for path in paths:
+        candidate = ancestors.get(path)
+        if candidate and (unit_type_id is None or candidate.unit_type_id == unit_type_id):
+            return candidate
+    return None
+
+
+def default_parties(unit: Unit, ancestors: dict[str, Unit], rules: dict) -> list[Party]:
+    """§5: the unit head pledges to the head of the parent, unless the unit type's signing rule says who."""
+    rule = rules.get(unit.unit_type_id)
+    recipient_unit = _nearest(unit, rule.recipient_type_id if rule else None, ancestors)
+    parties = [
+        Party(
+            role=Party.Role.PLEDGOR,
+            person=unit.head,
+            order=0,
+            position=unit.head.position if unit.head else "",
+        )
+    ]
+    head = recipient_unit.head if recipient_unit else None
+    parties.append(
+        Party(role=Party.Role.RECIPIENT, person=head, order=1, position=head.position if head else "")
+    )
+    if rule and rule.co_signer_type_id:
+        co_unit = _nearest(unit, rule.co_signer_type_id, ancestors)
+        co = co_unit.head if co_unit else None
+        parties.append(
+            Party(role=Party.Role.CO_SIGNER, person=co, order=2, position=co.position if co else "")
+        )
+    return parties
+
+
+def mandatory_weights(mandatory: list[MandatoryKPI], unit: Unit) -> dict[int, Decimal]:
+    """Weights of the mandatory KPIs that apply to the unit, after the framework's redistribution rules."""
+    applies = {m.pk for m in mandatory if not m.type_ids or unit.unit_type_id in m.type_ids}
+    dropped = [m.pk for m in mandatory if m.pk not in applies]
+    weights = {m.pk: m.weight for m in mandatory}
+    if not dropped or not applies:
+        return {pk: w for pk, w in weights.items() if pk in applies}
+    rules = defaultdict(list)
+    for m in mandatory:
+        for rule in m.rules_out.all():
+            rules[m.pk].append((rule.target_id, rule.amount))
+    return scoring.redistribute_weights(weights, dropped, rules)
+
+
+def _lock_year_creations(fiscal_year) -> None:
+    """Creating agreements of a year takes turns: two people pressing "create" at once make one agreement
+    per unit, and the second learns that it exists instead of meeting the unique constraint."""
+    FiscalYear.objects.select_for_update().filter(pk=fiscal_year.pk).first()
+
+
+@transaction.atomic
+def agreements_create(*, fiscal_year, units: list[Unit]) -> list[Agreement]:
+    """One draft per unit in scope that has none yet, pre-filled with the mandatory KPIs and the parties."""
+    _lock_year_creations(fiscal_year)
+    existing = set(
+        Agreement.objects.filter(fiscal_year=fiscal_year, unit__in=units).values_list("unit_id", flat=True)
+    )
+    # Read the units afresh: the parties come from their heads as they are now, not as the caller saw them.
+    units = list(
+        Unit.objects.filter(pk__in=[u.pk for u in units if u.pk not in existing])
+        .select_related("head")
+        .order_by("path")
+    )
+    if not units:
+        return []
+    ancestor_paths = {u.path[:n] for u in units for n in range(Unit.steplen, len(u.path), Unit.steplen)}
+    ancestors = {u.path: u for u in Unit.objects.filter(path__in=ancestor_paths).select_related("head")}
+    rules = {r.unit_type_id: r for r in SigningRule.objects.all()}
+    mandatory = list(fiscal_year.mandatory_kpis.prefetch_related("unit_types", "rules_out"))
+    for m in mandatory:
+        m.type_ids = {t.pk for t in m.unit_types.all()}
+    created = []
+    for unit in units:
+        agreement = Agreement.objects.create(unit=unit, fiscal_year=fiscal_year)
+        parties = default_parties(unit, ancestors, rules)
+        for party in parties:
+            party.agreement = agreement
+        bulk_create_with_history(parties, Party)
+        weights = mandatory_weights(mandatory, unit)
+        kpis_bulk_save(
+            agreement=agreement,
+            new=[
+                KPI(
+                    agreement=agreement,
+                    dimension_id=m.dimension_id,
+                    mandatory=m,
+                    order=i,
+                    weight=weights[m.pk],
+                    **m.template_values(),
+                )
+                for i, m in enumerate(mandatory)
+                if m.pk in weights
+            ],
+            reason="mandatory KPI",
+        )
+        created.append(agreement)
+    return created
+
+
+@transaction.atomic
+def agreement_update(*, agreement: Agreement, **fields) -> Agreement:
+    agreement = Agreement.objects.select_for_update().get(pk=agreement.pk)
+    check_editable(agreement)
+    for name, value in fields.items():
+        setattr(agreement, name, value)
+    agreement.save()
+    return agreement
+
+
+def signing_rule_parties(agreement: Agreement) -> dict[str, int | None]:
+    """Who the signing rules name for each role today: the person each party defaults to."""
+    unit = agreement.unit
+    ancestor_paths = [unit.path[:n] for n in range(Unit.steplen, len(unit.path), Unit.steplen)]
+    ancestors = {u.path: u for u in Unit.objects.filter(path__in=ancestor_paths).select_related("head")}
+    rules = {r.unit_type_id: r for r in SigningRule.objects.filter(unit_type=unit.unit_type_id)}
+    return {p.role: p.person_id for p in default_parties(unit, ancestors, rules)}
+
+
+@transaction.atomic
+def parties_save(*, agreement: Agreement, formset, user) -> None:
+    """Save the parties' formset; a party's position defaults to the person's current position.
+
+    An editor may correct the parties (an acting head, a vacancy), but never put himself on the other side:
+    the recipient and co-signer he may name are the signing rules' people or someone else (§5).
+    """
+    check_editable(Agreement.objects.select_for_update().get(pk=agreement.pk))
+    saved = formset.save(commit=False)
+    kept = {p.pk: p for p in agreement.parties.all() if p not in formset.deleted_objects}
+    kept.update({p.pk or id(p): p for p in saved})
+    parties = list(kept.values())
+    by_rules = signing_rule_parties(agreement)
+    errors = party_problems(parties)
+    for party in saved:
+        if (
+            party.role != Party.Role.PLEDGOR
+            and party.person_id == user.pk
+            and by_rules.get(party.role) != user.pk
+        ):
+            errors.append(
+                _("You edit this agreement, so you cannot be its %(role)s.")
+                % {"role": party.get_role_display()}
+            )
+    if errors:
+        raise ValidationError(errors)
+    for party in formset.deleted_objects:
+        party.delete()
+    for party in saved:
+        if party.person and not party.position:
+            party.position = party.person.position
+        party.save()
+
+
+def shift_baseline(baseline: list, previous_year: int) -> list:
+    """Past results move back a year: the oldest drops off, last year's result is a new blank to fill."""
+    kept = [row for row in baseline if str(row.get("year")) != str(previous_year)][-2:]
+    return [*kept, {"year": previous_year, "value": ""}]
+
+
+@transaction.atomic
+def agreement_copy_previous(*, unit: Unit, fiscal_year) -> Agreement:
+    """Start this year's draft from the unit's previous agreement: KPIs, templates, criteria (§ issue 4.6)."""
+    previous = (
+        Agreement.objects.filter(unit=unit, fiscal_year__be_year=fiscal_year.be_year - 1)
+        .select_related("fiscal_year")
+        .first()
+    )
+    if previous is None:
+        raise ValidationError(_("%(unit)s has no agreement for the previous year to copy.") % {"unit": unit})
+    _lock_year_creations(fiscal_year)
+    if Agreement.objects.filter(unit=unit, fiscal_year=fiscal_year).exists():
+        raise ValidationError(
+            _("%(unit)s already has an agreement for %(year)s.") % {"unit": unit, "year": fiscal_year}
+        )
+    dimensions = list(fiscal_year.dimensions.all())
+    if not dimensions:
+        raise ValidationError(
+            _("Set up the dimensions of %(year)s's framework first.") % {"year": fiscal_year}
+        )
+    by_order = {d.order: d for d in dimensions}
+    by_name = {d.name_th: d for d in dimensions}
+    mandatory = {m.code: m for m in fiscal_year.mandatory_kpis.all()}
+    agreement = Agreement.objects.create(
+        unit=unit,
+        fiscal_year=fiscal_year,
+        copied_from=previous,
+        **{f: getattr(previous, f) for f in ("vision", "mission", "strategic_issues", "goals", "strategies")},
+    )
+    ancestor_paths = [unit.path[:n] for n in range(Unit.steplen, len(unit.path), Unit.steplen)]
+    ancestors = {u.path: u for u in Unit.objects.filter(path__in=ancestor_paths).select_related("head")}
+    parties = default_parties(unit, ancestors, {r.unit_type_id: r for r in SigningRule.objects.all()})
+    for party in parties:
+        party.agreement = agreement
+    bulk_create_with_history(parties, Party)
+    copies = {}
+    for old in outline(previous.kpis.select_related("dimension", "mandatory")):
+        dimension = by_name.get(old.dimension.name_th) or by_order.get(old.dimension.order) or dimensions[0]
+        copies[old.pk] = KPI(
+            agreement=agreement,
+            dimension=dimension,
+            parent=copies.get(old.parent_id),
+            order=old.order,
+            weight=old.weight,
+            supervisor_id=old.supervisor_id,
+            collector_id=old.collector_id,
+            mandatory=mandatory.get(old.mandatory.code) if old.mandatory else None,
+            **dict(
+                old.template_values(), baseline=shift_baseline(old.baseline, previous.fiscal_year.be_year)
+            ),
+        )
+    kpis_bulk_save(agreement=agreement, new=copies.values(), reason="copied from last year")
+    return agreement

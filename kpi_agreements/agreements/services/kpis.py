@@ -1,0 +1,230 @@
+"""The one write path of KPIs: create, change, move, cancel and delete, one by one or in bulk.
+
+The editor, the Excel import, proposals, change requests and drafting all write KPIs through these functions
+(tests/test_architecture.py keeps it so). Each locks the agreement, applies the one editability rule
+(``check_editable``), the one weight rule and the one criteria rule (``criteria.validation``), keeps a
+parent's weight the sum of its live sub-KPIs' (DOMAIN §4), and leaves one history row per KPI it writes, with
+a reason (a short English key, stored as data like the units' "move"). Cancelling (DOMAIN §9) is a change of
+``cancelled_from_round``.
+"""
+
+from collections.abc import Iterable
+from contextlib import contextmanager, nullcontext
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max, ProtectedError
+from django.utils.translation import gettext as _
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+
+from kpi_agreements.agreements import locking
+from kpi_agreements.agreements.models import KPI, Agreement, ChangeRequest, Dimension, Proposal
+from kpi_agreements.agreements.selectors import outline
+from kpi_agreements.criteria.validation import check_criteria, check_weight
+
+NEGOTIATING = (Agreement.Status.SUBMITTED, Agreement.Status.REVISION)
+
+
+# --- the rules ---------------------------------------------------------------------------------------
+
+
+def check_editable(
+    agreement: Agreement, *, amending: ChangeRequest | None = None, proposal: Proposal | None = None
+) -> None:
+    """Whether an agreement's KPIs may change now (DOMAIN §5, §9): while it is a draft or sent back for
+    revision; while the committee negotiates, through a committee proposal the unit accepts (``proposal``);
+    once signed, only through the change request being approved (``amending``)."""
+    if amending is not None:
+        allowed = amending.agreement_id == agreement.pk and agreement.is_locked
+    elif proposal is not None:
+        allowed = proposal.kpi.agreement_id == agreement.pk and agreement.status in NEGOTIATING
+    else:
+        allowed = agreement.is_editable
+    if not allowed:
+        raise ValidationError(_("This agreement is no longer a draft and cannot be changed here."))
+
+
+@contextmanager
+def _writing(agreement_id: int, *, amending=None, proposal=None):
+    """The agreement locked and checked; an approved change request's writes pass ``locking``'s guard."""
+    agreement = Agreement.objects.select_for_update().get(pk=agreement_id)
+    check_editable(agreement, amending=amending, proposal=proposal)
+    with locking.amending(agreement) if amending is not None else nullcontext():
+        yield agreement
+
+
+def _check_own(agreement: Agreement, kpi: KPI) -> None:
+    # The editability rule was checked for this agreement: it must not let another agreement's KPI through.
+    if kpi.agreement_id != agreement.pk:
+        raise ValidationError(_("The KPI belongs to another agreement."))
+
+
+def _check_fields(fields: dict, method: str) -> None:
+    if "weight" in fields:
+        fields["weight"] = check_weight(fields["weight"])
+    # Empty criteria are a draft's to fill in; submission refuses them (selectors.submission_problems).
+    if fields.get("criteria"):
+        check_criteria(fields.get("method", method), fields["criteria"])
+
+
+def _sync_parent_weights(agreement: Agreement, user=None) -> None:
+    """A parent KPI's weight is the sum of its live sub-KPIs' (DOMAIN §4), recomputed bottom-up."""
+    changed = []
+    for kpi in reversed(outline(agreement.kpis.select_related("dimension"))):
+        live = [c for c in kpi.child_list if c.cancelled_from_round is None]
+        total = sum((c.weight for c in live), Decimal(0))
+        if live and total != kpi.weight:
+            kpi.weight = total
+            changed.append(kpi)
+    _save(changed, ["weight"], "sum of sub-KPIs", user)
+
+
+def _save(kpis: list[KPI], fields: Iterable[str], reason: str, user) -> None:
+    if kpis and fields:
+        bulk_update_with_history(kpis, KPI, sorted(fields), default_change_reason=reason, default_user=user)
+
+
+# --- one KPI ---------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def kpi_create(
+    *, agreement: Agreement, dimension: Dimension, parent: KPI | None = None, reason: str = "", **fields
+) -> KPI:
+    """A new KPI at the end of its siblings."""
+    with _writing(agreement.pk) as agreement:
+        fields["weight"] = check_weight(fields.get("weight"))
+        if parent is not None:
+            if parent.agreement_id != agreement.pk:
+                raise ValidationError({"parent": _("The parent KPI belongs to another agreement.")})
+            dimension = parent.dimension
+        last = agreement.kpis.filter(parent=parent, dimension=dimension).aggregate(m=Max("order"))["m"]
+        kpi = KPI(agreement=agreement, dimension=dimension, parent=parent, order=(last or 0) + 1, **fields)
+        _create(agreement, [kpi], reason or "added", None)
+        _sync_parent_weights(agreement)
+    return kpi
+
+
+@transaction.atomic
+def kpi_update(*, kpi: KPI, reason: str = "", user=None, amending=None, proposal=None, **fields) -> KPI:
+    kpis_bulk_save(
+        agreement=kpi.agreement,
+        changes=[(kpi, fields)],
+        reason=reason,
+        user=user,
+        amending=amending,
+        proposal=proposal,
+    )
+    return kpi
+
+
+@transaction.atomic
+def kpi_delete(*, kpi: KPI) -> None:
+    with _writing(kpi.agreement_id) as agreement:
+        doomed = _with_descendants(kpi)
+        served = list(
+            KPI.objects.filter(cascaded_from__in=doomed).exclude(pk__in=doomed).select_related("agreement")
+        )
+        fixed = [k for k in served if not k.agreement.is_editable]
+        if fixed:
+            # A submitted or signed agreement still points at this KPI; it must stay as it was signed.
+            raise ValidationError(
+                _("KPI %(name)s cannot be deleted: the agreements of %(units)s, no longer drafts, serve it.")
+                % {"name": kpi.name, "units": ", ".join(sorted({str(k.agreement) for k in fixed}))}
+            )
+        for other in served:  # drafts simply lose the link, with a history row saying why
+            other.cascaded_from = None
+        _save(served, ["cascaded_from"], "cascade target deleted", None)
+        try:
+            with transaction.atomic():
+                kpi.delete()
+        except ProtectedError as exc:
+            raise ValidationError(
+                _("KPI %(name)s cannot be deleted: a change request or another record refers to it.")
+                % {"name": kpi.name}
+            ) from exc
+        _sync_parent_weights(agreement)
+
+
+def _with_descendants(kpi: KPI) -> list[int]:
+    ids, frontier = [kpi.pk], [kpi.pk]
+    while frontier:
+        frontier = list(KPI.objects.filter(parent__in=frontier).values_list("pk", flat=True))
+        ids += frontier
+    return ids
+
+
+@transaction.atomic
+def kpi_move(*, kpi: KPI, step: int) -> None:
+    """Swap the KPI with its neighbour among its siblings (step -1 up, +1 down)."""
+    with _writing(kpi.agreement_id) as agreement:
+        siblings = list(
+            agreement.kpis.filter(parent=kpi.parent_id, dimension=kpi.dimension_id).order_by("order", "pk")
+        )
+        i = next(i for i, k in enumerate(siblings) if k.pk == kpi.pk)
+        j = i + step
+        if 0 <= j < len(siblings):
+            siblings[i], siblings[j] = siblings[j], siblings[i]
+        moved = []
+        for n, sibling in enumerate(siblings, start=1):
+            if sibling.order != n:
+                sibling.order = n
+                moved.append(sibling)
+        _save(moved, ["order"], "moved", None)
+
+
+# --- many KPIs at once -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def kpis_bulk_save(
+    *,
+    agreement: Agreement,
+    new: Iterable[KPI] = (),
+    changes: Iterable[tuple[KPI, dict]] = (),
+    reason: str = "",
+    user=None,
+    amending: ChangeRequest | None = None,
+    proposal: Proposal | None = None,
+) -> None:
+    """Many KPIs of one agreement in a few queries; the parents' weights are summed once, at the end.
+
+    ``new`` KPIs are created with their ``order`` as given; a KPI's ``parent`` may be another of them
+    (parents are inserted first), and a weight of None is a parent's: the sum of its sub-KPIs'. Each KPI of
+    ``changes`` then takes its fields, and only the fields named are written.
+    """
+    with _writing(agreement.pk, amending=amending, proposal=proposal) as agreement:
+        _create(agreement, list(new), reason or "added", user)
+        _update(agreement, list(changes), reason or "edited", user)
+        _sync_parent_weights(agreement, user)
+
+
+def _create(agreement: Agreement, kpis: list[KPI], reason: str, user) -> None:
+    for kpi in kpis:
+        _check_own(agreement, kpi)
+        fields = {"criteria": kpi.criteria}
+        if kpi.weight is None:  # a parent's: the sum of its sub-KPIs', once they are stored
+            kpi.weight = Decimal(0)
+        else:
+            fields["weight"] = kpi.weight
+        _check_fields(fields, kpi.method)
+        kpi.weight = fields.get("weight", kpi.weight)
+    waiting = kpis
+    while waiting:  # a level at a time: a sub-KPI needs its parent's id
+        ready = [k for k in waiting if k.parent_id is not None or k.parent is None or k.parent.pk is not None]
+        if not ready:
+            raise ValueError("The parents of these KPIs are neither stored nor in the list.")
+        bulk_create_with_history(ready, KPI, default_change_reason=reason, default_user=user)
+        waiting = [k for k in waiting if k.pk is None]
+
+
+def _update(agreement: Agreement, changes: list[tuple[KPI, dict]], reason: str, user) -> None:
+    names = set()
+    for kpi, fields in changes:
+        _check_own(agreement, kpi)
+        _check_fields(fields, kpi.method)
+        for name, value in fields.items():
+            setattr(kpi, name, value)
+            names.add(KPI._meta.get_field(name).name)
+    _save([kpi for kpi, _fields in changes], names, reason, user)

@@ -1,0 +1,421 @@
+"""The framework of a fiscal year (DOMAIN §4), the signing rules (§5) and the year's agreements.
+
+Thin views: access check, form, one service call, redirect. Managers of a root unit edit the framework and
+the signing rules (they are organisation-wide, like the calendar); everyone logged in reads them.
+"""
+
+from decimal import Decimal
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q, Sum
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
+
+from kpi_agreements import scoring
+from kpi_agreements.agreements import selectors
+from kpi_agreements.agreements.access import agreements_visible_to
+from kpi_agreements.agreements.forms.framework import (
+    AgreementCopyForm,
+    AgreementsCreateForm,
+    DimensionFormSet,
+    MandatoryKPIForm,
+    RedistributionRuleForm,
+    SigningRuleFormSet,
+)
+from kpi_agreements.agreements.models import Agreement, MandatoryKPI, SigningRule
+from kpi_agreements.agreements.services import drafting, framework
+from kpi_agreements.criteria.forms import CalculatorForm, CriteriaForm
+from kpi_agreements.criteria.validation import scoring_message
+from kpi_agreements.fiscal.access import can_manage_years, get_fiscal_year_for
+from kpi_agreements.fiscal.models import FiscalYear
+from kpi_agreements.organisation.access import scope_of
+from kpi_agreements.organisation.models import Role, UnitType
+from kpi_agreements.organisation.views import _apply_errors
+
+AGREEMENT_CREATORS = (Role.PLANNING, Role.ADMIN)
+
+
+def _errors_by_field(exc: ValidationError) -> dict:
+    return exc.error_dict if hasattr(exc, "error_dict") else {None: exc.error_list}
+
+
+def _apply_row_errors(forms_by_key: dict, exc: ValidationError, param: str, fallback) -> None:
+    """Put a service's errors about one row of a table on that row's field (the row's key is in params)."""
+    for field, errors in _errors_by_field(exc).items():
+        for error in errors:
+            form = forms_by_key.get((error.params or {}).get(param), fallback)
+            form.add_error(field if field in form.fields else None, error)
+
+
+# --- the framework -----------------------------------------------------------------------------------
+
+
+def _dimension_formset(year, data=None):
+    # The empty rows for new dimensions come numbered after the last one; the same initial values must be
+    # given when the form is posted, or an untouched empty row would count as changed.
+    last = max(year.dimensions.values_list("order", flat=True), default=0)
+    initial = [{"order": last + i} for i in range(1, DimensionFormSet.extra + 1)]
+    return DimensionFormSet(data, queryset=year.dimensions.all(), prefix="dimensions", initial=initial)
+
+
+def _framework_context(request, year, formset=None, rule_form=None):
+    can_manage = can_manage_years(request.user)
+    dimensions = list(year.dimensions.all())
+    mandatory = list(year.mandatory_kpis.select_related("dimension").prefetch_related("unit_types"))
+    groups = [(d, [m for m in mandatory if m.dimension_id == d.pk]) for d in dimensions]
+    total = sum((d.weight for d in dimensions), Decimal(0))
+    previous = FiscalYear.objects.filter(be_year=year.be_year - 1).first()
+    if can_manage:
+        if formset is None:
+            formset = _dimension_formset(year)
+        if rule_form is None:
+            rule_form = RedistributionRuleForm(fiscal_year=year)
+    return {
+        "year": year,
+        "can_manage": can_manage,
+        "dimensions": dimensions,
+        "groups": groups,
+        "total": total,
+        "balanced": total == framework.HUNDRED,
+        "rules": year.redistribution_rules.select_related("source", "target"),
+        "formset": formset,
+        "rule_form": rule_form if mandatory else None,
+        "previous": previous,
+        "can_copy": can_manage and not dimensions and previous is not None,
+    }
+
+
+@login_required
+def framework_detail(request, pk):
+    year = get_fiscal_year_for(request.user, pk)
+    return render(request, "agreements/framework_detail.html", _framework_context(request, year))
+
+
+@login_required
+@require_POST
+def framework_dimensions(request, pk):
+    year = get_fiscal_year_for(request.user, pk, need="manage")
+    formset = _dimension_formset(year, request.POST)
+    if formset.is_valid():
+        dimensions = formset.save(commit=False)
+        try:
+            total = framework.dimensions_save(
+                fiscal_year=year, dimensions=dimensions, deleted=formset.deleted_objects
+            )
+        except ValidationError as exc:
+            by_pk = {f.instance.pk: f for f in formset.forms if f.instance.pk}
+            _apply_row_errors(by_pk, exc, "dimension", formset.forms[0])
+        else:
+            messages.success(request, _("The dimensions were saved."))
+            if total != framework.HUNDRED:
+                messages.warning(
+                    request,
+                    _(
+                        "The dimensions weigh %(total)s in all, not 100. "
+                        "Correct the weights before agreements are made."
+                    )
+                    % {"total": selectors.format_weight(total)},
+                )
+            return redirect("framework_detail", pk=year.pk)
+    context = _framework_context(request, year, formset=formset)
+    return render(request, "agreements/framework_detail.html", context, status=400)
+
+
+@login_required
+@require_POST
+def framework_copy(request, pk):
+    year = get_fiscal_year_for(request.user, pk, need="manage")
+    try:
+        framework.framework_copy_previous(fiscal_year=year)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("The framework of FY %(year)s was copied.") % {"year": year.be_year - 1})
+    return redirect("framework_detail", pk=year.pk)
+
+
+@login_required
+def mandatory_kpi_edit(request, pk, mpk=None):
+    year = get_fiscal_year_for(request.user, pk)
+    mandatory = get_object_or_404(year.mandatory_kpis.select_related("dimension"), pk=mpk) if mpk else None
+    if not can_manage_years(request.user):
+        if mandatory is None or request.method == "POST":
+            raise Http404
+        return render(
+            request,
+            "agreements/framework_mandatory_detail.html",
+            {"year": year, "mandatory": mandatory, "unit_types": mandatory.unit_types.all()},
+        )
+    if not year.dimensions.exists():
+        messages.error(request, _("Set up the dimensions of %(year)s first.") % {"year": year})
+        return redirect("framework_detail", pk=year.pk)
+    data = request.POST if request.method == "POST" else None
+    instance = mandatory or MandatoryKPI(fiscal_year=year)
+    form = MandatoryKPIForm(data, instance=instance, fiscal_year=year)
+    initial = (
+        CriteriaForm.initial_from(mandatory.method, mandatory.criteria, mandatory.direction)
+        if mandatory
+        else None
+    )
+    # The calculator form is a superset of the criteria form, so the calculator can sit beside it.
+    criteria_form = CalculatorForm(data, prefix="criteria", initial=initial)
+    if data is not None:
+        form_ok = form.is_valid()
+        criteria = criteria_form.validated_criteria() if criteria_form.is_valid() else None
+        if form_ok and criteria is not None:
+            method, document = criteria
+            try:
+                mandatory = framework.mandatory_kpi_save(
+                    fiscal_year=year,
+                    mandatory=mandatory,
+                    unit_types=form.cleaned_data["unit_types"],
+                    method=method,
+                    direction=criteria_form.cleaned_data["direction"] or "higher",
+                    criteria=document,
+                    **form.service_fields(),
+                )
+            except ValidationError as exc:
+                for field, errors in _errors_by_field(exc).items():
+                    target = criteria_form if field == "criteria" else form
+                    target.add_error(field if field in target.fields else None, errors)
+            else:
+                messages.success(request, _("Mandatory KPI %(code)s was saved.") % {"code": mandatory.code})
+                return redirect("framework_detail", pk=year.pk)
+    title = _("Mandatory KPI %(code)s") % {"code": mandatory.code} if mandatory else _("New mandatory KPI")
+    return render(
+        request,
+        "agreements/framework_mandatory_form.html",
+        {"year": year, "mandatory": mandatory, "form": form, "criteria_form": criteria_form, "title": title},
+        status=400 if form.errors or criteria_form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def mandatory_kpi_delete(request, pk, mpk):
+    year = get_fiscal_year_for(request.user, pk, need="manage")
+    mandatory = get_object_or_404(year.mandatory_kpis, pk=mpk)
+    try:
+        framework.mandatory_kpi_delete(mandatory=mandatory)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("mandatory_kpi_edit", pk=year.pk, mpk=mandatory.pk)
+    messages.success(request, _("Mandatory KPI %(code)s was deleted.") % {"code": mandatory.code})
+    return redirect("framework_detail", pk=year.pk)
+
+
+@login_required
+@require_POST
+def redistribution_rule_add(request, pk):
+    year = get_fiscal_year_for(request.user, pk, need="manage")
+    form = RedistributionRuleForm(request.POST, fiscal_year=year)
+    if form.is_valid():
+        try:
+            framework.redistribution_rule_add(fiscal_year=year, **form.cleaned_data)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+    if form.errors:
+        context = _framework_context(request, year, rule_form=form)
+        return render(request, "agreements/framework_detail.html", context, status=400)
+    messages.success(request, _("The redistribution rule was added."))
+    return redirect("framework_detail", pk=year.pk)
+
+
+@login_required
+@require_POST
+def redistribution_rule_remove(request, pk, rpk):
+    year = get_fiscal_year_for(request.user, pk, need="manage")
+    framework.redistribution_rule_remove(rule=get_object_or_404(year.redistribution_rules, pk=rpk))
+    messages.success(request, _("The redistribution rule was removed."))
+    return redirect("framework_detail", pk=year.pk)
+
+
+# --- signing rules -----------------------------------------------------------------------------------
+
+
+@login_required
+def signing_rules(request):
+    can_manage = can_manage_years(request.user)
+    if request.method == "POST" and not can_manage:
+        raise Http404
+    types = list(UnitType.objects.all())
+    by_pk = {t.pk: t for t in types}
+    rules = {
+        r.unit_type_id: r for r in SigningRule.objects.select_related("recipient_type", "co_signer_type")
+    }
+    if not can_manage:
+        rows = [(t, rules.get(t.pk)) for t in types]
+        return render(request, "agreements/signing_rules.html", {"rows": rows, "can_manage": False})
+    initial = [
+        {
+            "unit_type": t.pk,
+            "recipient_type": getattr(rules.get(t.pk), "recipient_type_id", None),
+            "co_signer_type": getattr(rules.get(t.pk), "co_signer_type_id", None),
+        }
+        for t in types
+    ]
+    data = request.POST if request.method == "POST" else None
+    formset = SigningRuleFormSet(data, initial=initial, prefix="rules")
+    if data is not None and formset.is_valid():
+        rows = [
+            (f.cleaned_data["unit_type"], f.cleaned_data["recipient_type"], f.cleaned_data["co_signer_type"])
+            for f in formset.forms
+        ]
+        try:
+            framework.signing_rules_save(rows=rows)
+        except ValidationError as exc:
+            by_type = {f.cleaned_data["unit_type"].pk: f for f in formset.forms}
+            _apply_row_errors(by_type, exc, "unit_type", formset.forms[0])
+        else:
+            messages.success(request, _("The signing rules were saved."))
+            return redirect("signing_rules")
+    form_rows = []
+    for form in formset.forms:
+        try:
+            unit_type = by_pk.get(int(form["unit_type"].value()))
+        except (TypeError, ValueError):
+            unit_type = None
+        form_rows.append((unit_type, form))
+    return render(
+        request,
+        "agreements/signing_rules.html",
+        {"formset": formset, "form_rows": form_rows, "can_manage": True},
+        status=400 if data is not None else 200,
+    )
+
+
+# --- the year's agreements ---------------------------------------------------------------------------
+
+
+def _creatable_units(user, year):
+    """Active units the user manages that have no agreement in ``year`` yet."""
+    return (
+        scope_of(user)
+        .units(*AGREEMENT_CREATORS)
+        .filter(is_active=True)
+        .exclude(agreements__fiscal_year=year)
+        .select_related("unit_type")
+        .order_by("path")
+    )
+
+
+def _year_agreements_context(request, year, create_form=None, copy_form=None):
+    visible = agreements_visible_to(request.user).filter(fiscal_year=year).values("pk")
+    # The counts are taken on the agreements alone: the visibility filter joins committees and would
+    # multiply the rows being summed.
+    agreements = (
+        Agreement.objects.filter(pk__in=visible)
+        .select_related("unit__unit_type")
+        .annotate(
+            kpi_count=Count("kpis"),
+            total_weight=Sum("kpis__weight", filter=Q(kpis__parent__isnull=True)),
+        )
+        .order_by("unit__path")
+    )
+    candidates = list(_creatable_units(request.user, year))
+    previous = FiscalYear.objects.filter(be_year=year.be_year - 1).first()
+    copyable = []
+    if previous is not None and candidates:
+        with_previous = set(
+            Agreement.objects.filter(fiscal_year=previous, unit__in=[u.pk for u in candidates]).values_list(
+                "unit_id", flat=True
+            )
+        )
+        copyable = [u for u in candidates if u.pk in with_previous]
+    types = {}
+    for unit in candidates:
+        types.setdefault(unit.unit_type_id, unit.unit_type)
+    selected = set()
+    if create_form is not None and create_form.is_bound:
+        selected = {str(v) for v in create_form.data.getlist("units")}
+    return {
+        "year": year,
+        "agreements": agreements,
+        "candidates": candidates,
+        "candidate_types": list(types.values()),
+        "selected": selected,
+        "copyable": copyable,
+        "previous": previous,
+        "can_create": scope_of(request.user).units(*AGREEMENT_CREATORS).exists(),
+        "create_form": create_form,
+        "copy_form": copy_form,
+    }
+
+
+@login_required
+def year_agreements(request, pk):
+    year = get_fiscal_year_for(request.user, pk)
+    return render(request, "agreements/year_agreements.html", _year_agreements_context(request, year))
+
+
+def _allowed_units(request):
+    allowed = scope_of(request.user).units(*AGREEMENT_CREATORS).filter(is_active=True)
+    if not allowed.exists():
+        raise Http404
+    return allowed
+
+
+@login_required
+@require_POST
+def year_agreements_create(request, pk):
+    year = get_fiscal_year_for(request.user, pk)
+    form = AgreementsCreateForm(request.POST, allowed=_allowed_units(request))
+    if form.is_valid():
+        units = form.cleaned_data["units"]
+        try:
+            created = drafting.agreements_create(fiscal_year=year, units=units)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        except scoring.ScoringError as exc:
+            form.add_error(None, scoring_message(exc))
+        else:
+            messages.success(
+                request,
+                ngettext(
+                    "%(count)s draft agreement was created.",
+                    "%(count)s draft agreements were created.",
+                    len(created),
+                )
+                % {"count": len(created)},
+            )
+            skipped = len(units) - len(created)
+            if skipped:
+                messages.info(
+                    request,
+                    ngettext(
+                        "%(count)s unit already had an agreement for this year.",
+                        "%(count)s units already had an agreement for this year.",
+                        skipped,
+                    )
+                    % {"count": skipped},
+                )
+            return redirect("year_agreements", pk=year.pk)
+    context = _year_agreements_context(request, year, create_form=form)
+    return render(request, "agreements/year_agreements.html", context, status=400)
+
+
+@login_required
+@require_POST
+def year_agreement_copy(request, pk):
+    year = get_fiscal_year_for(request.user, pk)
+    form = AgreementCopyForm(request.POST, allowed=_allowed_units(request))
+    if form.is_valid():
+        unit = form.cleaned_data["unit"]
+        try:
+            drafting.agreement_copy_previous(unit=unit, fiscal_year=year)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                _("The agreement of %(unit)s was copied from FY %(year)s.")
+                % {"unit": unit, "year": year.be_year - 1},
+            )
+            return redirect("year_agreements", pk=year.pk)
+    context = _year_agreements_context(request, year, copy_form=form)
+    return render(request, "agreements/year_agreements.html", context, status=400)

@@ -301,24 +301,24 @@ PORT = 6390
 class PrivateRedis:
     """A Redis of this test's own on another port, so stopping it disturbs nobody (../shared/NOTES.md)."""
 
-    def __init__(self, workdir):
-        self.workdir = workdir
-        self.url = f"redis://127.0.0.1:{PORT}/0"
+    def __init__(self, workdir, port=PORT):
+        self.workdir, self.port = workdir, port
+        self.url = f"redis://127.0.0.1:{port}/0"
 
     def _cli(self, *args):
-        return subprocess.run(["redis-cli", "-p", str(PORT), *args], capture_output=True, text=True)
+        return subprocess.run(["redis-cli", "-p", str(self.port), *args], capture_output=True, text=True)
 
     def _wait(self, up: bool):
         for _ in range(100):
             if (self._cli("ping").stdout.strip() == "PONG") == up:
                 return
             time.sleep(0.05)
-        raise RuntimeError(f"redis on {PORT} did not {'start' if up else 'stop'}")
+        raise RuntimeError(f"redis on {self.port} did not {'start' if up else 'stop'}")
 
     def start(self):
         subprocess.run(
-            ["redis-server", "--port", str(PORT), "--bind", "127.0.0.1", "--daemonize", "yes", "--save", "",
-             "--appendonly", "no", "--dir", str(self.workdir)],
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--daemonize", "yes",
+             "--save", "", "--appendonly", "no", "--dir", str(self.workdir)],
             check=True,
             capture_output=True,
         )  # fmt: skip

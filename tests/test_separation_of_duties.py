@@ -9,6 +9,7 @@ from django.db.models import ProtectedError
 from django.urls import reverse
 
 from kpi_agreements.agreements import selectors
+from kpi_agreements.agreements.access import deciders
 from kpi_agreements.agreements.addressers import address_agreement_step
 from kpi_agreements.agreements.models import KPI, Agreement, ChangeRequest, Party
 from kpi_agreements.agreements.services import changes, drafting, kpis, negotiation
@@ -341,3 +342,24 @@ def test_the_unit_form_names_only_holders_of_the_unit_head_role(org, client_for)
         from kpi_agreements.organisation.services import unit_update
 
         unit_update(unit=Unit.objects.get(pk=org.bureau_b.pk), head=stranger)
+
+
+def test_who_may_decide_costs_the_same_queries_whatever_the_committee_size(complete, org, client_for):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    agreement = submitted(complete)
+    client = client_for(org.head_a)
+    url = reverse("agreement_detail", args=[agreement.pk])
+
+    def count():
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        return len(queries)
+
+    seat(org.committee, org.planner)  # one conflicted member, so the rule has work to do
+    few = count()
+    for n in range(8):
+        seat(org.committee, make_person(f"expert{n}"))
+    assert count() == few
+    assert {p.username for p in deciders(agreement)} == {"member", *(f"expert{n}" for n in range(8))}

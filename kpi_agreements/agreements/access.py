@@ -21,7 +21,7 @@ from django.shortcuts import get_object_or_404
 
 from kpi_agreements.agreements.models import KPI, Agreement, ChangeRequest, Party, Proposal
 from kpi_agreements.organisation.access import MANAGERS, scope_of
-from kpi_agreements.organisation.models import Person, Role
+from kpi_agreements.organisation.models import Person, Role, RoleAssignment
 from kpi_agreements.organisation.selectors import committee_members_covering, sits_for
 
 EDITORS = (*MANAGERS, Role.UNIT_HEAD)
@@ -74,10 +74,25 @@ def can_decide(user, agreement: Agreement, change: ChangeRequest | None = None) 
     return sits_on_committee_for(user, agreement) and not conflicted(user, agreement, change)
 
 
+def editors(agreement: Agreement, roles=EDITORS) -> QuerySet[Person]:
+    """The people holding an editor role (or ``roles``) on the unit or a unit above it, in one query."""
+    holders = RoleAssignment.objects.filter(
+        role__in=roles, unit__path__in=agreement.unit.ancestor_paths(include_self=True), unit__is_active=True
+    )
+    return Person.objects.filter(pk__in=holders.values("person_id"))
+
+
 def deciders(agreement: Agreement, change: ChangeRequest | None = None) -> list[Person]:
-    """The committee members who may decide on the agreement (or the change request)."""
-    members = committee_members_covering(agreement.unit_id, agreement.fiscal_year_id)
-    return [p for p in members if not conflicted(p, agreement, change)]
+    """The committee members who may decide on the agreement (or the change request): ``conflicted`` for
+    the whole committee in one query, so the page costs the same whatever the committee's size."""
+    members = committee_members_covering(agreement.unit_id, agreement.fiscal_year_id).exclude(
+        Q(is_superuser=True)
+        | Q(pk__in=editors(agreement).values("pk"))
+        | Q(pk__in=Party.objects.filter(agreement=agreement, person__isnull=False).values("person_id"))
+    )
+    if change is not None:
+        members = members.exclude(pk=change.opened_by_id)
+    return list(members)
 
 
 def decidable_by(user) -> Q:

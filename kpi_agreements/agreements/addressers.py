@@ -7,20 +7,18 @@ URL configuration still knows whom to tell.
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from kpi_agreements.agreements.access import deciders
+from kpi_agreements.agreements.access import deciders, editors
 from kpi_agreements.agreements.models import Agreement
-from kpi_agreements.organisation.models import Person, RoleAssignment
+from kpi_agreements.organisation.models import Person, Role
 from kpi_agreements.workflow.notify import addresser
 
 
 def editors_of(agreement: Agreement) -> list[Person]:
-    """The unit head and the planning staff whose scope covers the unit."""
-    paths = [agreement.unit.path[:n] for n in range(4, len(agreement.unit.path) + 1, 4)]
-    planners = [
-        r.person
-        for r in RoleAssignment.objects.filter(role="planning", unit__path__in=paths).select_related("person")
-    ]
-    return [p for p in (agreement.unit.head, *planners) if p is not None]
+    """Editors who are told of each step: the unit heads and planning staff covering the unit.
+
+    Administrators edit too (access.EDITORS) but look after accounts; they are not sent every step.
+    """
+    return list(editors(agreement, roles=(Role.UNIT_HEAD, Role.PLANNING)).filter(is_active=True))
 
 
 @addresser("agreements.Agreement")

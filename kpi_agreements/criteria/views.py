@@ -1,9 +1,9 @@
 """The score calculator: any method's criteria against a result, with what levels 3 and 5 need."""
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
 from django.shortcuts import render
 
+from kpi_agreements.core.params import id_param
 from kpi_agreements.fiscal.access import get_fiscal_year_for
 from kpi_agreements.fiscal.models import FiscalYear
 from kpi_agreements.scoring import METHODS, ScoringPolicy
@@ -13,12 +13,10 @@ from .forms import CalculatorForm, calculate
 
 def _year(request) -> FiscalYear | None:
     """The year whose policy scores: ``?year=<pk>`` (404 if there is no such year), else the current one."""
-    pk = request.GET.get("year")
-    if not pk:
+    pk = id_param(request, "year")
+    if pk is None:
         return FiscalYear.objects.filter(is_current=True).first()
-    if not (pk.isascii() and pk.isdigit() and len(pk) < 10):  # 404, not a database error on "abc" or 10^30
-        raise Http404
-    return get_fiscal_year_for(request.user, int(pk))
+    return get_fiscal_year_for(request.user, pk)
 
 
 @login_required

@@ -69,6 +69,11 @@ class Unit(MP_Node):
     def subtree_q(self, prefix=""):
         return models.Q(**{f"{prefix}path__startswith": self.path})
 
+    def ancestor_paths(self, *, include_self: bool = False) -> list[str]:
+        """The paths of the units above (a role on any of them covers this unit), root first."""
+        end = len(self.path) + (self.steplen if include_self else 0)
+        return [self.path[:n] for n in range(self.steplen, end, self.steplen)]
+
     def contains(self, other: "Unit") -> bool:
         return other.path.startswith(self.path)
 

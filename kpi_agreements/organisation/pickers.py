@@ -19,6 +19,8 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
+from kpi_agreements.core.params import id_param
+
 from .access import get_committee_for, people_visible_to
 from .models import Committee, Person, RoleAssignment, Unit
 
@@ -29,7 +31,7 @@ ORDER = ("first_name", "last_name", "pk")
 
 def people_around(unit: Unit) -> QuerySet[Person]:
     """Active people holding a role on, or heading, the unit, a unit below it or a unit above it."""
-    above = [unit.path[:end] for end in range(Unit.steplen, len(unit.path), Unit.steplen)]
+    above = unit.ancestor_paths()
     units = Unit.objects.filter(Q(path__startswith=unit.path) | Q(path__in=above), is_active=True)
     roles = RoleAssignment.objects.filter(unit__in=units).values("person_id")
     return Person.objects.filter(Q(pk__in=roles) | Q(pk__in=units.values("head_id")), is_active=True)
@@ -85,11 +87,11 @@ def search(people: QuerySet[Person], text: str) -> list[Person]:
 def person_search_view(request):
     # The scopes of other apps register when the URL configuration imports their forms.
     scope = _SCOPES.get(request.GET.get("for", ""))
-    obj = request.GET.get("obj", "")
-    if scope is None or not obj.isdigit() or len(obj) > 12:
+    obj = id_param(request, "obj")
+    if scope is None or obj is None:
         raise Http404
     text = request.GET.get("q", "")[:100]
-    found = search(scope(request.user, int(obj)), text)
+    found = search(scope(request.user, obj), text)
     context = {
         "people": [(p.pk, person_label(p)) for p in found[:RESULTS]],
         "more": len(found) > RESULTS,

@@ -122,9 +122,7 @@ def unit_detail(request, pk):
         .select_related("person", "unit")
         .order_by("unit__path", "role", "person__first_name")
     )
-    ancestors = Unit.objects.filter(
-        path__in=[unit.path[:n] for n in range(Unit.steplen, len(unit.path), Unit.steplen)]
-    ).order_by("path")
+    ancestors = Unit.objects.filter(path__in=unit.ancestor_paths()).order_by("path")
     rows, tail = _tree_rows(subtree)
     return render(
         request,

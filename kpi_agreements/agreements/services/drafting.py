@@ -20,7 +20,7 @@ from kpi_agreements.organisation.models import Unit
 
 def _nearest(unit: Unit, unit_type_id, ancestors: dict[str, Unit]) -> Unit | None:
     """The nearest unit above ``unit`` of the given type (or the parent when no type is given)."""
-    paths = [unit.path[:n] for n in range(len(unit.path) - Unit.steplen, 0, -Unit.steplen)]
+    paths = reversed(unit.ancestor_paths())
     for path in paths:
         candidate = ancestors.get(path)
         if candidate and (unit_type_id is None or candidate.unit_type_id == unit_type_id):
@@ -88,7 +88,7 @@ def agreements_create(*, fiscal_year, units: list[Unit]) -> list[Agreement]:
     )
     if not units:
         return []
-    ancestor_paths = {u.path[:n] for u in units for n in range(Unit.steplen, len(u.path), Unit.steplen)}
+    ancestor_paths = {path for u in units for path in u.ancestor_paths()}
     ancestors = {u.path: u for u in Unit.objects.filter(path__in=ancestor_paths).select_related("head")}
     rules = {r.unit_type_id: r for r in SigningRule.objects.all()}
     mandatory = list(fiscal_year.mandatory_kpis.prefetch_related("unit_types", "rules_out"))
@@ -135,7 +135,7 @@ def agreement_update(*, agreement: Agreement, **fields) -> Agreement:
 def signing_rule_parties(agreement: Agreement) -> dict[str, int | None]:
     """Who the signing rules name for each role today: the person each party defaults to."""
     unit = agreement.unit
-    ancestor_paths = [unit.path[:n] for n in range(Unit.steplen, len(unit.path), Unit.steplen)]
+    ancestor_paths = unit.ancestor_paths()
     ancestors = {u.path: u for u in Unit.objects.filter(path__in=ancestor_paths).select_related("head")}
     rules = {r.unit_type_id: r for r in SigningRule.objects.filter(unit_type=unit.unit_type_id)}
     return {p.role: p.person_id for p in default_parties(unit, ancestors, rules)}
@@ -210,7 +210,7 @@ def agreement_copy_previous(*, unit: Unit, fiscal_year) -> Agreement:
         copied_from=previous,
         **{f: getattr(previous, f) for f in ("vision", "mission", "strategic_issues", "goals", "strategies")},
     )
-    ancestor_paths = [unit.path[:n] for n in range(Unit.steplen, len(unit.path), Unit.steplen)]
+    ancestor_paths = unit.ancestor_paths()
     ancestors = {u.path: u for u in Unit.objects.filter(path__in=ancestor_paths).select_related("head")}
     parties = default_parties(unit, ancestors, {r.unit_type_id: r for r in SigningRule.objects.all()})
     for party in parties:

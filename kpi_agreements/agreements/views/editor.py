@@ -23,6 +23,7 @@ from kpi_agreements.agreements.forms.editor import ActionPlanForm, KPIForm, Part
 from kpi_agreements.agreements.history import kpi_changes
 from kpi_agreements.agreements.models import KPI, Agreement
 from kpi_agreements.agreements.services import changes, drafting, kpis, negotiation
+from kpi_agreements.core.params import id_param
 from kpi_agreements.criteria.forms import CalculatorForm, CriteriaForm
 from kpi_agreements.fiscal.access import get_fiscal_year_for
 from kpi_agreements.fiscal.models import FiscalYear
@@ -183,25 +184,16 @@ def _kpi_form_page(request, agreement, kpi, *, template_only=False):
     )
 
 
-def _int_param(request, name: str) -> int:
-    """A GET parameter naming an object: anything but a whole number is a page that does not exist."""
-    try:
-        return int(request.GET[name])
-    except (TypeError, ValueError):
-        raise Http404 from None
-
-
 @login_required
 def kpi_create(request, pk):
     agreement = get_agreement_for(request.user, pk, need="edit")
-    parent = None
-    if request.GET.get("parent"):
-        parent = get_kpi_for(request.user, _int_param(request, "parent"), need="edit")
+    parent = dimension = None
+    if (parent_pk := id_param(request, "parent")) is not None:
+        parent = get_kpi_for(request.user, parent_pk, need="edit")
         if parent.agreement_id != agreement.pk:
             raise Http404
-    dimension = None
-    if request.GET.get("dimension"):
-        dimension = get_object_or_404(agreement.fiscal_year.dimensions, pk=_int_param(request, "dimension"))
+    if (dimension_pk := id_param(request, "dimension")) is not None:
+        dimension = get_object_or_404(agreement.fiscal_year.dimensions, pk=dimension_pk)
     kpi = KPI(agreement=agreement, parent=parent, dimension=parent.dimension if parent else dimension)
     return _kpi_form_page(request, agreement, kpi)
 

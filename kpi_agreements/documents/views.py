@@ -2,13 +2,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kpi_agreements.agreements.access import get_agreement_for, is_editor
 
 from . import services
+from .access import get_document_for
 from .forms import DraftRequestForm
 from .models import AgreementDocument
 
@@ -45,17 +46,11 @@ def agreement_documents(request, pk):
     )
 
 
-def _need_for(document: AgreementDocument) -> str:
-    # A draft preview is anyone's who reads the agreement; the signed PDF is the editors' to ask for again.
-    return "read" if document.kind == AgreementDocument.Kind.DRAFT else "manage"
-
-
 @login_required
 @require_POST
 def agreement_document_again(request, pk):
     """Request a failed or stuck PDF again (its task was lost, or the render failed and was fixed)."""
-    document = get_object_or_404(AgreementDocument, pk=pk)
-    get_agreement_for(request.user, document.agreement_id, need=_need_for(document))
+    document = get_document_for(request.user, pk, need="again")
     try:
         services.document_request_again(document=document, user=request.user)
     except ValidationError as exc:
@@ -68,8 +63,7 @@ def agreement_document_again(request, pk):
 @login_required
 @require_GET
 def agreement_document_download(request, pk):
-    document = get_object_or_404(AgreementDocument.objects.select_related("agreement__fiscal_year"), pk=pk)
-    get_agreement_for(request.user, document.agreement_id)  # 404 unless the user reads the agreement
+    document = get_document_for(request.user, pk)
     if not document.is_ready or not document.file:
         raise Http404
     try:

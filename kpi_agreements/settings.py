@@ -11,6 +11,7 @@ from pathlib import Path
 
 import dj_database_url
 import fontpkg
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
@@ -96,6 +97,7 @@ INSTALLED_APPS = [
     "kpi_agreements.agreements",
     "kpi_agreements.documents",
     "kpi_agreements.workflow",
+    "kpi_agreements.reporting",
 ]
 
 MIDDLEWARE = [
@@ -263,6 +265,11 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-side-effects": {
         "task": "kpi_agreements.workflow.outbox.sweep",
         "schedule": env_int("SWEEP_EVERY_SECONDS", 60),
+    },
+    # Rounds whose opening date has come open for entry, and newly signed agreements get their reports.
+    "open-due-rounds": {
+        "task": "kpi_agreements.reporting.tasks.open_due_rounds",
+        "schedule": crontab(hour=env_int("ROUNDS_OPEN_HOUR", 0), minute=15),
     },
 }
 # With no worker (the embedded default) a task runs in a thread after the response, so the last signature

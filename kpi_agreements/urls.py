@@ -36,6 +36,7 @@ urlpatterns = [
     path("accounts/invitation/<str:token>/", org.invitation_accept, name="invitation_accept"),
     path("", include("kpi_agreements.agreements.urls")),
     path("", include("kpi_agreements.documents.urls")),
+    path("", include("kpi_agreements.reporting.urls")),
     # Organisation
     path("units/", org.unit_tree, name="unit_tree"),
     path("units/new/", org.unit_create, name="unit_create"),

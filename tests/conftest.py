@@ -201,3 +201,16 @@ def agreement(org, dims):
     Unit.objects.filter(pk=org.bureau_a.pk).update(head=org.head_a)
     org.bureau_a.refresh_from_db()
     return drafting.agreements_create(fiscal_year=org.year, units=[org.bureau_a])[0]
+
+
+@pytest.fixture
+def report(org, dims, agreement):
+    """Bureau A's signed agreement (one quantitative KPI per dimension, weights 45/15/20/20, supervised and
+    collected by bureau B's supervisor and collector) and its 6-month report, the round open."""
+    from tests.factories import add_kpi, open_report, sign
+
+    for d in dims:
+        add_kpi(
+            agreement, d, d.weight, f"ตัวชี้วัดมิติ {d.order}", supervisor=org.supervisor, collector=org.collector
+        )
+    return open_report(sign(agreement), 6)

@@ -40,3 +40,23 @@ def open_change(agreement, user, today=date(2027, 3, 15), **extra):
     )
     fields.update(extra)
     return changes.change_open(agreement=Agreement.objects.get(pk=agreement.pk), user=user, **fields)
+
+
+def sign(agreement):
+    """Mark the agreement signed (the signing journey is tested elsewhere) and return it fresh."""
+    from kpi_agreements.agreements.models import Agreement
+
+    Agreement.objects.filter(pk=agreement.pk).update(status="signed")
+    return Agreement.objects.get(pk=agreement.pk)
+
+
+def open_report(agreement, months=6, user=None):
+    """Open the year's round of ``months`` and return the agreement's report in it."""
+    from kpi_agreements.reporting.models import Round, RoundReport
+    from kpi_agreements.reporting.services.rounds import round_open
+
+    round = Round.objects.get(fiscal_year=agreement.fiscal_year_id, months=months)
+    round_open(round=round, user=user)
+    return RoundReport.objects.select_related("round__fiscal_year", "agreement__unit").get(
+        round=round, agreement=agreement
+    )

@@ -19,10 +19,16 @@ def test_the_demo_is_built_once_and_every_demo_user_logs_in(db, client):
     for username, *_ in PEOPLE:
         assert client.login(username=username, password=DEMO_PASSWORD), username
     # One bureau's draft is complete, with the ministry's mandatory KPI and both parties named.
-    filled = Agreement.objects.get(unit__abbreviation="สบก.")
+    filled = Agreement.objects.get(unit__abbreviation="สบก.", fiscal_year__is_current=True)
     assert submission_problems(filled) == []
     assert filled.kpis.filter(mandatory__code="3.1").exists()
     assert all(p.person_id for p in filled.parties.all())
+    # Last year's agreement reports: the 6-month report verified, the 12-month one still being entered.
+    from kpi_agreements.reporting.models import RoundReport
+
+    six, twelve = RoundReport.objects.filter(agreement__unit__abbreviation="สบก.").order_by("round__months")
+    assert six.status == "verified" and six.verified_total == six.self_total is not None
+    assert twelve.status == "draft" and twelve.items.filter(is_leaf=True, result__isnull=True).count() == 1
 
 
 def test_the_demo_executive_only_reads(db, client):
@@ -35,7 +41,7 @@ def test_the_demo_executive_only_reads(db, client):
     executive = Person.objects.get(username="executive")
     assert not Unit.objects.filter(head=executive).exists()
     assert Unit.objects.get(abbreviation="ทส.").head.username == "permsec"
-    filled = Agreement.objects.get(unit__abbreviation="สบก.")
+    filled = Agreement.objects.get(unit__abbreviation="สบก.", fiscal_year__is_current=True)
     assert not is_editor(executive, filled) and not filled.parties.filter(person=executive).exists()
     client.force_login(executive)
     assert client.get(reverse("agreement_detail", args=[filled.pk])).status_code == 200

@@ -46,6 +46,8 @@ class TemplateFields(models.Model):
     baseline = models.JSONField(_("baseline data"), default=list, blank=True, encoder=DjangoJSONEncoder)
     data_source = models.TextField(_("data source"), blank=True)
     collection_method = models.TextField(_("collection method"), blank=True)
+    # The round report of this KPI cannot be submitted without an evidence file (§8).
+    evidence_required = models.BooleanField(_("evidence required with each report"), default=False)
 
     class Meta:
         abstract = True
@@ -62,6 +64,7 @@ class TemplateFields(models.Model):
         "baseline",
         "data_source",
         "collection_method",
+        "evidence_required",
     ]
 
     def template_values(self) -> dict:

@@ -19,6 +19,13 @@ class FiscalYear(models.Model):
     is_current = models.BooleanField(_("current year"), default=False)
     # ScoringPolicy.to_dict(): decimals kept as strings so no score ever passes through a float.
     scoring_policy = models.JSONField(_("scoring policy"), default=dict, blank=True)
+    # Reporting policy (§8).
+    return_days = models.PositiveSmallIntegerField(
+        _("days to answer a report returned for more information"), default=30
+    )
+    planning_verifies = models.BooleanField(
+        _("planning staff above the unit verify where no committee covers it"), default=True
+    )
     history = HistoricalRecords()
 
     class Meta:

@@ -3,6 +3,7 @@
 The Django app calls this package; nothing here imports Django. See docs/scoring.md.
 """
 
+from .card import DimensionScore, KPIScore, RoundCard, round_card
 from .deadlines import effective_deadline, is_working_day, late_penalty, working_days_late
 from .errors import MESSAGES, ScoringError
 from .flags import EXTERNAL_OBSTACLES, FAR_FROM_TARGET, FLAGS, MISSING_REPORT, site_visit_flags
@@ -19,12 +20,15 @@ from .rollup import (
 )
 
 __all__ = [
+    "DimensionScore",
     "EXTERNAL_OBSTACLES",
     "FAR_FROM_TARGET",
     "FLAGS",
+    "KPIScore",
     "MESSAGES",
     "METHODS",
     "MISSING_REPORT",
+    "RoundCard",
     "ScoringError",
     "ScoringPolicy",
     "agreement_score",
@@ -35,6 +39,7 @@ __all__ = [
     "late_penalty",
     "redistribute_weights",
     "required_result",
+    "round_card",
     "score",
     "site_visit_flags",
     "to_decimal",

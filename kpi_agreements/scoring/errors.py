@@ -73,6 +73,13 @@ MESSAGES: dict[str, str] = {
     "no_kpi_left": gettext_noop(
         "No KPI with weight is left to take over the weight {weight} of the dropped KPIs."
     ),
+    # the round card
+    "duplicate_kpi": gettext_noop("KPI '{key}' appears more than once."),
+    "unknown_parent": gettext_noop(
+        "KPI '{key}' names '{parent}' as its parent KPI, but there is no such KPI."
+    ),
+    "parent_cycle": gettext_noop("KPI '{key}' is a sub-KPI of itself, directly or through other KPIs."),
+    "method_required": gettext_noop("KPI '{key}' has no sub-KPIs, so it needs a scoring method."),
     # deadlines and penalties
     "unknown_round": gettext_noop("There is no {value}-month reporting round; use one of: {choices}."),
     "negative_days": gettext_noop("The number of days late cannot be negative (got {value})."),

@@ -78,3 +78,65 @@ class Effect(models.Model):
 
     def __str__(self):
         return f"{self.task}{tuple(self.args)}"
+
+
+def job_path(job: "Job", filename: str) -> str:
+    return f"jobs/{job.created_at:%Y/%m}/{job.pk}-{filename}"
+
+
+class Job(models.Model):
+    """Long work a person asked for (a PDF, an export, an import): run by a task on the outbox, with its
+    status, progress, result file and failure kept for the person to see (jobs.py)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        RUNNING = "running", _("Working")
+        READY = "ready", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    kind = models.CharField(_("kind"), max_length=60)
+    # What the job is about (a round report, a round), for access checks and listing on its page.
+    content_type = models.ForeignKey(ContentType, null=True, blank=True, on_delete=models.CASCADE)
+    object_id = models.PositiveBigIntegerField(null=True, blank=True)
+    subject = GenericForeignKey("content_type", "object_id")
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    done = models.PositiveIntegerField(_("done"), default=0)
+    total = models.PositiveIntegerField(_("of"), default=0)
+    file = models.FileField(_("file"), upload_to=job_path, blank=True, max_length=255)
+    filename = models.CharField(_("file name"), max_length=255, blank=True)
+    # What the job found or did, for its page (e.g. an import's errors per cell).
+    outcome = models.JSONField(_("outcome"), default=dict, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
+    created_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["content_type", "object_id", "-created_at"], name="job_subject_recent")
+        ]
+        verbose_name = _("background job")
+        verbose_name_plural = _("background jobs")
+
+    def __str__(self):
+        return f"{self.kind} #{self.pk} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.READY, self.Status.FAILED)
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.READY:
+            return 100
+        return min(100, self.done * 100 // self.total) if self.total else 0

@@ -14,6 +14,7 @@ from kpi_agreements.scoring import (
     effective_deadline,
     late_penalty,
     redistribute_weights,
+    round_card,
     score,
     validate_weight,
     weighted_score,
@@ -21,6 +22,7 @@ from kpi_agreements.scoring import (
 
 UP = {"thresholds": [60, 70, 80, 90, 100]}
 STEPS = {"levels": [["a"], ["b", "c"], ["d"], ["e"], ["f"]]}
+CARD_LEAF = {"code": "1", "weight": 100, "method": "quantitative", "criteria": UP}  # not reported
 
 
 def quantitative(actual):
@@ -248,6 +250,25 @@ CASES = [
         lambda: redistribute_weights({"a": 60, "b": 40}, ["a", "b"]),
         "no_kpi_left",
         "dropped",
+    ),
+    ("a KPI twice on a card", lambda: round_card([CARD_LEAF, CARD_LEAF]), "duplicate_kpi", "kpis[1].code"),
+    (
+        "a parent KPI not on the card",
+        lambda: round_card([{**CARD_LEAF, "parent": "9"}]),
+        "unknown_parent",
+        "kpis[1].parent",
+    ),
+    (
+        "a KPI that is its own parent",
+        lambda: round_card([{**CARD_LEAF, "parent": "1"}]),
+        "parent_cycle",
+        "kpis[1].parent",
+    ),
+    (
+        "a leaf KPI without a method",
+        lambda: round_card([{**CARD_LEAF, "method": None}]),
+        "method_required",
+        "kpis[1].method",
     ),
     ("a three-month round", lambda: late_penalty(3, 1), "unknown_round", "round_months"),
     ("negative days late", lambda: late_penalty(12, -1), "negative_days", "days_late"),

@@ -64,6 +64,7 @@ class KPIForm(forms.ModelForm):
             "conditions",
             "data_source",
             "collection_method",
+            "evidence_required",
             "supervisor",
             "collector",
             "cascaded_from",

@@ -26,6 +26,7 @@ from kpi_agreements.agreements.models import (
 )
 from kpi_agreements.agreements.services.kpis import kpis_bulk_save
 from kpi_agreements.agreements.services.negotiation import committee_resolution
+from kpi_agreements.agreements.signals import agreement_amended
 from kpi_agreements.core import uploads
 from kpi_agreements.core.thai import be_date
 from kpi_agreements.criteria.validation import check_criteria, check_weight
@@ -277,6 +278,13 @@ def snapshot(agreement: Agreement) -> dict:
                 "direction": k.direction,
                 "criteria": k.criteria,
                 "description": k.description,
+                # What a round report needs to rebuild the KPI as this version stood (reporting, §8).
+                "parent": k.parent_id,
+                "dimension_id": k.dimension_id,
+                "order": k.order,
+                "unit_of_measure": k.unit_of_measure,
+                "baseline": k.baseline,
+                "evidence_required": k.evidence_required,
             }
             for k in rows
         ]
@@ -364,6 +372,7 @@ def _apply(change: ChangeRequest, agreement: Agreement, user) -> None:
         effective_round=change.effective_round,
         change_request=change,
     )
+    agreement_amended.send(sender=Agreement, agreement=agreement, change=change)
     from kpi_agreements.documents.services import document_request
 
     document_request(agreement=agreement, kind="signed", user=user)

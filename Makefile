@@ -44,3 +44,4 @@ lint: $(STAMP)
 
 bench: install
 	$(BIN)/python bench/bench_scoring.py
+	$(BIN)/python bench/bench_reporting.py $(BENCH_ARGS)

@@ -98,6 +98,12 @@ INSTALLED_APPS = [
     "kpi_agreements.documents",
     "kpi_agreements.workflow",
     "kpi_agreements.reporting",
+    "kpi_agreements.reminders",
+    "kpi_agreements.scorecards",
+    # django-ninja in INSTALLED_APPS: its docs page renders from the package's static files, not a CDN.
+    "ninja",
+    "kpi_agreements.public",
+    "kpi_agreements.api",
 ]
 
 MIDDLEWARE = [
@@ -240,6 +246,12 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "kpi-agreements@localh
 # Invitation links expire after this many days (a used link is refused at once).
 INVITATION_DAYS = env_int("INVITATION_DAYS", 7)
 
+# The read-only API (kpi_agreements/api): requests a minute per personal token (anonymous public endpoints:
+# per client address); one more is answered 429 with Retry-After.
+API_RATE_PER_MINUTE = env_int("API_RATE_PER_MINUTE", 120)
+# Public pages (kpi_agreements/public) are cached this many seconds per publication state.
+PUBLIC_CACHE_SECONDS = env_int("PUBLIC_CACHE_SECONDS", 600)
+
 # Celery: a Redis broker when REDIS_URL is set, else tasks run in-process.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 CELERY_BROKER_URL = REDIS_URL or "memory://"
@@ -270,6 +282,13 @@ CELERY_BEAT_SCHEDULE = {
     "open-due-rounds": {
         "task": "kpi_agreements.reporting.tasks.open_due_rounds",
         "schedule": crontab(hour=env_int("ROUNDS_OPEN_HOUR", 0), minute=15),
+    },
+    # Reminders (issue 11): working days at 08:30 Bangkok; the task itself skips the year's holidays.
+    "send-reminders": {
+        "task": "kpi_agreements.reminders.tasks.send_reminders",
+        "schedule": crontab(
+            hour=env_int("REMINDERS_HOUR", 8), minute=env_int("REMINDERS_MINUTE", 30), day_of_week="mon-fri"
+        ),
     },
 }
 # With no worker (the embedded default) a task runs in a thread after the response, so the last signature

@@ -37,6 +37,8 @@ urlpatterns = [
     path("", include("kpi_agreements.agreements.urls")),
     path("", include("kpi_agreements.documents.urls")),
     path("", include("kpi_agreements.reporting.urls")),
+    path("", include("kpi_agreements.reminders.urls")),
+    path("", include("kpi_agreements.scorecards.urls")),
     # Organisation
     path("units/", org.unit_tree, name="unit_tree"),
     path("units/new/", org.unit_create, name="unit_create"),

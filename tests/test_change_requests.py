@@ -34,6 +34,17 @@ def signed(agreement, dims, org):
     return Agreement.objects.get(pk=agreement.pk)
 
 
+@pytest.fixture
+def split(agreement, dims, org):
+    """Signed, with dimension 1 as two KPIs (30 + 15): one can be cancelled and the dimension keep its 45."""
+    add_kpi(agreement, dims[0], "30", "ตัวชี้วัดมิติ 1 ก", supervisor=org.head_a, collector=org.head_a)
+    add_kpi(agreement, dims[0], "15", "ตัวชี้วัดมิติ 1 ข", supervisor=org.head_a, collector=org.head_a)
+    for d in dims[1:]:
+        add_kpi(agreement, d, d.weight, f"ตัวชี้วัดมิติ {d.order}", supervisor=org.head_a, collector=org.head_a)
+    Agreement.objects.filter(pk=agreement.pk).update(status="signed")
+    return Agreement.objects.get(pk=agreement.pk)
+
+
 def open_today(year):
     """Move the first window so that it is open today, for the pages that use the real date."""
     today = timezone.localdate()
@@ -87,10 +98,11 @@ def test_only_a_signed_agreement_takes_change_requests(agreement, org):
         new_request(agreement, org)
 
 
-def test_an_approved_change_cancels_a_kpi_and_redistributes_its_weight(signed, org, dims):
+def test_an_approved_change_cancels_a_kpi_and_redistributes_its_weight(split, org, dims):
+    signed = split
     kpis = list(signed.kpis.order_by("pk"))
     change = new_request(signed, org)
-    changes.change_item_add(change=change, kind="cancel", kpi=kpis[1])  # 15
+    changes.change_item_add(change=change, kind="cancel", kpi=kpis[1])  # 15, in dimension 1
     changes.change_item_add(
         change=change,
         kind="edit",
@@ -107,24 +119,26 @@ def test_an_approved_change_cancels_a_kpi_and_redistributes_its_weight(signed, o
     assert agreement.version == 2 and agreement.status == "signed"
     assert KPI.objects.get(pk=kpis[1].pk).cancelled_from_round == 12
     active = {k.pk: k.weight for k in agreement.kpis.filter(cancelled_from_round__isnull=True)}
-    # 15 spread over 45/20/20 in proportion: 7.9412 + 3.5294 + 3.5294 (the remainder to the largest).
+    # §4 (issue 13.1): the 15 stays in its dimension, with the other KPI of dimension 1; no dimension moves.
     assert active == {
-        kpis[0].pk: Decimal("52.9412"),
-        kpis[2].pk: Decimal("23.5294"),
-        kpis[3].pk: Decimal("23.5294"),
+        kpis[0].pk: Decimal("45.0000"),
+        kpis[2].pk: Decimal("15.0000"),
+        kpis[3].pk: Decimal("20.0000"),
+        kpis[4].pk: Decimal("20.0000"),
     }
     assert sum(active.values()) == Decimal("100.0000")
     assert KPI.objects.get(pk=kpis[0].pk).name == "ชื่อใหม่"
     before, after = AgreementVersion.objects.filter(agreement=agreement).order_by("number")
     assert (before.number, after.number, after.effective_round) == (1, 2, 12)
-    assert [k["name"] for k in before.snapshot["kpis"]][0] == "ตัวชี้วัดมิติ 1"
-    assert len(after.snapshot["kpis"]) == 3
+    assert [k["name"] for k in before.snapshot["kpis"]][0] == "ตัวชี้วัดมิติ 1 ก"
+    assert len(after.snapshot["kpis"]) == 4
     assert agreement.documents.filter(kind="signed", version=2).exists()
     change.refresh_from_db()
     assert (change.status, change.version_before, change.version_after) == ("approved", 1, 2)
 
 
-def test_a_rejected_change_changes_nothing_and_keeps_the_decision(signed, org):
+def test_a_rejected_change_changes_nothing_and_keeps_the_decision(split, org):
+    signed = split
     kpis = list(signed.kpis.order_by("pk"))
     change = new_request(signed, org)
     changes.change_item_add(change=change, kind="cancel", kpi=kpis[1])
@@ -249,17 +263,18 @@ def test_every_change_request_state_move_and_persona(signed, org, state, action,
         assert ChangeRequest.objects.get(pk=change.pk).status == state
 
 
-def test_the_versions_page_shows_before_and_after(signed, org, client_for):
+def test_the_versions_page_shows_before_and_after(split, org, client_for):
+    signed = split
     kpis = list(signed.kpis.order_by("pk"))
     change = new_request(signed, org)
-    changes.change_item_add(change=change, kind="cancel", kpi=kpis[3])
+    changes.change_item_add(change=change, kind="cancel", kpi=kpis[1])
     changes.change_submit(change=change, user=org.head_a, today=IN_WINDOW)
     changes.change_decide(
         change=change, user=org.member, approve=True, number="12/2570", date=date(2027, 3, 20), text="อนุมัติ"
     )
     rows = client_for(org.executive).get(reverse("agreement_version", args=[signed.pk, 2])).context["rows"]
     cancelled = [r for r in rows if r["after"] is None]
-    assert [r["before"]["name"] for r in cancelled] == ["ตัวชี้วัดมิติ 4"]
+    assert [r["before"]["name"] for r in cancelled] == ["ตัวชี้วัดมิติ 1 ข"]
     assert client_for(org.outsider).get(reverse("agreement_versions", args=[signed.pk])).status_code == 404
 
 

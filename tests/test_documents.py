@@ -129,9 +129,10 @@ def test_the_signed_layout_carries_every_part_of_the_agreement(full, tmp_path):
     assert "ร่วมกับ นายประเสริฐ มั่นคง ตำแหน่ง ปลัดกระทรวงทดสอบ" in text
     assert "กับ นายสมชาย ใจดี ตำแหน่ง ผู้อำนวยการสำนักเอ ผู้ทำคำรับรอง" in text
     assert "1 ตุลาคม 2569" in text and "30 กันยายน 2570" in text
-    # Signature blocks: the signed party with its B.E. date, the others with blank lines.
+    # Signature blocks at the end of part 1 and again on the signing page at the end (issue 13.11): the
+    # signed party with its B.E. date, the others with blank lines.
     assert "ลงนามเมื่อ 15 ธันวาคม 2569" in text
-    assert text.count("ลงนามเมื่อ") == 1 and text.count("วันที่ ........../") == 2
+    assert text.count("ลงนามเมื่อ") == 2 and text.count("วันที่ ........../") == 4
     # Part 3: the table by dimension, weights as printed (whole numbers bare, halves with one place).
     assert "มิติที่ 1 ประสิทธิผล (น้ำหนักร้อยละ 57.5)" in text
     assert "มิติที่ 2 คุณภาพการให้บริการ (น้ำหนักร้อยละ 42.5)" in text
@@ -174,7 +175,7 @@ def test_the_signed_layout_carries_every_part_of_the_agreement(full, tmp_path):
 def test_a_draft_preview_is_marked_as_a_draft(agreement, tmp_path):
     text = pdf_text(render_agreement_pdf(agreement, draft=True, thai_digits=False), tmp_path)
     assert "ร่าง" in text and "ยังไม่ใช่ฉบับลงนาม" in text
-    assert "หน้า 1 / 4" in text
+    assert "หน้า 1 / 5" in text  # parts 1–3, no KPI Template, the signing page
 
 
 def test_thai_digits_replace_every_ascii_digit_of_the_document(agreement, dims, org, tmp_path):
@@ -188,7 +189,7 @@ def test_thai_digits_replace_every_ascii_digit_of_the_document(agreement, dims, 
     text = pdf_text(render_agreement_pdf(agreement, draft=False, thai_digits=True), tmp_path)
     assert "๒๕๗๐" in text and "๑ ตุลาคม ๒๕๖๙" in text and "ลงนามเมื่อ ๑๕ ธันวาคม ๒๕๖๙" in text
     assert "ร้อยละ ๑๒.๕" in text and "๖๐ ๗๐ ๘๐ ๙๐ ๑๐๐" in text and "๘๕.๕ ๘๘ ๙๐.๒๕" in text
-    assert "หน้า ๑ / ๔" in text and "๐๘๑๒๓๔๕๖๗๘" in text
+    assert "หน้า ๑ / ๕" in text and "๐๘๑๒๓๔๕๖๗๘" in text
     assert "2570" not in text
     assert not re.search(r"[0-9]", text)
 

@@ -36,41 +36,50 @@ def approve(change, org, number="9/2570"):
 
 def test_approving_a_change_saves_the_new_weight_of_a_sub_kpi(nested, org):
     change = open_change(nested, org.head_a)
+    # Issue 13.1: weight moves between the sub-KPIs of one dimension; the dimension keeps its 45.
     sub = nested.kpis.get(name="ตัวชี้วัดย่อย 1")
     changes.change_item_add(change=change, kind="edit", kpi=sub, weight=Decimal(20))
-    other = nested.kpis.get(name="ตัวชี้วัดมิติ 2")
+    other = nested.kpis.get(name="ตัวชี้วัดย่อย 2")
     changes.change_item_add(change=change, kind="edit", kpi=other, weight=Decimal(25))
     history = KPI.history.count()
     approve(change, org)
     assert weights(nested) == {
-        "ตัวชี้วัดหลัก": Decimal(35),
+        "ตัวชี้วัดหลัก": Decimal(45),
         "ตัวชี้วัดย่อย 1": Decimal(20),
-        "ตัวชี้วัดย่อย 2": Decimal(15),
-        "ตัวชี้วัดมิติ 2": Decimal(25),
+        "ตัวชี้วัดย่อย 2": Decimal(25),
+        "ตัวชี้วัดมิติ 2": Decimal(15),
         "ตัวชี้วัดมิติ 3": Decimal(20),
         "ตัวชี้วัดมิติ 4": Decimal(20),
     }
-    # One history row for each of the three KPIs that changed, saying which resolution changed it.
+    # One history row for each of the two KPIs that changed, saying which resolution changed it.
     rows = KPI.history.order_by("history_id")[history:]
-    assert sorted(r.name for r in rows) == ["ตัวชี้วัดมิติ 2", "ตัวชี้วัดย่อย 1", "ตัวชี้วัดหลัก"]
+    assert sorted(r.name for r in rows) == ["ตัวชี้วัดย่อย 1", "ตัวชี้วัดย่อย 2"]
     assert {(r.history_change_reason, r.history_user) for r in rows} == {
         ("change request, resolution 9/2570", org.member)
     }
 
 
-def test_a_cancelled_kpis_weight_reaches_the_sub_kpis_of_a_parent_that_takes_a_share(nested, org):
-    change = open_change(nested, org.head_a)
-    changes.change_item_add(change=change, kind="cancel", kpi=nested.kpis.get(name="ตัวชี้วัดมิติ 2"))
+def test_a_cancelled_kpis_weight_reaches_the_sub_kpis_of_a_parent_that_takes_a_share(agreement, dims, org):
+    """Issue 13.1: a cancelled KPI's weight stays in its dimension; a parent there shares it with its subs."""
+    parent = add_kpi(agreement, dims[0], 35, "ตัวชี้วัดหลัก")
+    add_kpi(agreement, dims[0], 20, "ตัวชี้วัดย่อย 1", parent=parent)
+    add_kpi(agreement, dims[0], 15, "ตัวชี้วัดย่อย 2", parent=parent)
+    add_kpi(agreement, dims[0], 10, "ตัวชี้วัดมิติ 1 ข")
+    for d in dims[1:]:
+        add_kpi(agreement, d, d.weight, f"ตัวชี้วัดมิติ {d.order}")
+    change = open_change(agreement, org.head_a)
+    changes.change_item_add(change=change, kind="cancel", kpi=agreement.kpis.get(name="ตัวชี้วัดมิติ 1 ข"))
     approve(change, org)
-    # 15 over 45/20/20: the parent gains 7.9412 and its sub-KPIs share it 30:15, so the parent is their sum.
-    assert weights(nested) == {
-        "ตัวชี้วัดหลัก": Decimal("52.9412"),
-        "ตัวชี้วัดย่อย 1": Decimal("35.2941"),
-        "ตัวชี้วัดย่อย 2": Decimal("17.6471"),
-        "ตัวชี้วัดมิติ 3": Decimal("23.5294"),
-        "ตัวชี้วัดมิติ 4": Decimal("23.5294"),
+    # 10 goes to the parent, the only other KPI of dimension 1; its sub-KPIs share it 20:15.
+    assert weights(agreement) == {
+        "ตัวชี้วัดหลัก": Decimal("45.0000"),
+        "ตัวชี้วัดย่อย 1": Decimal("25.7143"),
+        "ตัวชี้วัดย่อย 2": Decimal("19.2857"),
+        "ตัวชี้วัดมิติ 2": Decimal("15.0000"),
+        "ตัวชี้วัดมิติ 3": Decimal("20.0000"),
+        "ตัวชี้วัดมิติ 4": Decimal("20.0000"),
     }
-    assert sum(w for name, w in weights(nested).items() if "ย่อย" not in name) == 100
+    assert sum(w for name, w in weights(agreement).items() if "ย่อย" not in name) == 100
 
 
 def test_a_signed_agreements_kpis_change_only_through_its_own_approved_change_request(nested, org, dims):

@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from django.core.management import call_command
 
 from kpi_agreements.agreements.models import KPI, Agreement
@@ -23,12 +25,15 @@ def test_the_demo_is_built_once_and_every_demo_user_logs_in(db, client):
     assert submission_problems(filled) == []
     assert filled.kpis.filter(mandatory__code="3.1").exists()
     assert all(p.person_id for p in filled.parties.all())
-    # Last year's agreement reports: the 6-month report verified, the 12-month one still being entered.
+    # Last year reported in full (six units × three rounds, verified); this year's 6-month round is under way.
     from kpi_agreements.reporting.models import RoundReport
 
-    six, twelve = RoundReport.objects.filter(agreement__unit__abbreviation="สบก.").order_by("round__months")
-    assert six.status == "verified" and six.verified_total == six.self_total is not None
-    assert twelve.status == "draft" and twelve.items.filter(is_leaf=True, result__isnull=True).count() == 1
+    last = RoundReport.objects.filter(round__fiscal_year__be_year=filled.fiscal_year.be_year - 1)
+    assert last.count() == 18 and set(last.values_list("status", flat=True)) == {"verified"}
+    assert last.filter(days_late=2, penalty=Decimal("0.1000")).count() == 1
+    this = RoundReport.objects.filter(round__fiscal_year=filled.fiscal_year, round__months=6)
+    assert sorted(this.values_list("status", flat=True)) == ["draft", "draft", "submitted", "verified"]
+    assert all(r.self_total is not None for r in [*last, *this])
 
 
 def test_the_demo_executive_only_reads(db, client):

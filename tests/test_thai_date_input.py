@@ -128,7 +128,8 @@ def test_change_decision_outside_the_year_is_refused_at_the_field(submitted, org
         effective_round=12,
         today=in_window,
     )
-    changes.change_item_add(change=change, kind="cancel", kpi=submitted.kpis.order_by("pk")[1])
+    # A renamed KPI: cancelling a dimension's only KPI would break the framework (issue 13).
+    changes.change_item_add(change=change, kind="edit", kpi=submitted.kpis.order_by("pk")[1], name="ชื่อใหม่")
     changes.change_submit(change=change, user=org.head_a, today=in_window)
     response = client_for(org.member).post(
         reverse("change_decide", args=[change.pk]),

@@ -165,11 +165,65 @@ TABLE = {
     "committee_member_add": (("committee",), None, MANAGERS),
     "committee_member_remove": (("committee", "member"), None, MANAGERS),
     "committee_resolution_add": (("committee",), None, MANAGERS),
+    # Reporting rounds (bureau A's 6-month report, being entered; the round is year-wide).
+    "year_rounds": (("year",), SIGNED_IN, ROOT_MANAGERS),
+    "round_open": (("round",), None, ROOT_MANAGERS),
+    "round_overview": (("round",), SIGNED_IN, None),
+    "round_flags": (("round",), SIGNED_IN, None),
+    "round_workbook": (("round",), SIGNED_IN, SIGNED_IN),
+    "round_import": (("round",), TEMPLATE_EDITORS, TEMPLATE_EDITORS),
+    "verify_queue": ((), SIGNED_IN, None),
+    "my_reports": ((), SIGNED_IN, None),
+    "report_detail": (("report",), READERS, None),
+    "report_documents": (("report",), READERS, READERS),
+    "report_submit": (("report",), None, {HEAD_A}),
+    "report_resubmit": (("report",), None, {HEAD_A}),
+    "report_send_back": (("report",), DECIDERS, DECIDERS),
+    "report_verify": (("report",), None, DECIDERS),
+    "item_enter": (("ritem",), TEMPLATE_EDITORS, TEMPLATE_EDITORS),
+    "item_verify": (("ritem",), DECIDERS, DECIDERS),
+    "item_evidence_add": (("ritem",), None, TEMPLATE_EDITORS),
+    "item_evidence_remove": (("ritem", "revidence"), None, TEMPLATE_EDITORS),
+    "evidence_download": (("revidence",), READERS, None),
+    # Background jobs: a job about a report is read by the report's readers.
+    "job_detail": (("job",), READERS, None),
+    "job_download": (("job",), READERS, None),
+    "job_again": (("job",), None, READERS),
+    # Scorecards: a round is read by anyone with a role or a report of that year to read; units, dimensions
+    # and KPIs below it by the readers of the unit's report.
+    "scorecard_home": ((), SIGNED_IN, None),
+    "scorecard": (("round",), SIGNED_IN - {MEMBER_NEXT, OUTSIDER}, None),
+    "scorecard_dashboard": (("round",), SIGNED_IN - {MEMBER_NEXT, OUTSIDER}, None),
+    "scorecard_export": (("round",), None, SIGNED_IN - {MEMBER_NEXT, OUTSIDER}),
+    "scorecard_unit": (("round", "unit"), READERS, None),
+    "scorecard_dimension": (("round", "unit", "ritem"), READERS, None),
+    "scorecard_kpi": (("ritem",), READERS, None),
+    "scorecard_kpi_years": (("ritem",), READERS, None),
+    "scorecard_unit_years": (("unit",), READERS, None),
+    "incentive_tiers": (("year",), SIGNED_IN, ROOT_MANAGERS),
+    # Reminders: the year's policy is set, and the daily run watched, from the top of an organisation.
+    "reminder_policy": (("year",), SIGNED_IN, ROOT_MANAGERS),
+    "reminder_runs": ((), ROOT_MANAGERS, None),
+    "reminder_run_again": ((), None, ROOT_MANAGERS),
 }
 
 
 # Objects that belong to a unit: the same URL on bureau C's object is outside most personas' scope.
-SCOPED = {"agreement", "kpi", "proposal", "change", "document", "unit", "person", "committee", "search"}
+SCOPED = {
+    "agreement",
+    "kpi",
+    "proposal",
+    "change",
+    "document",
+    "unit",
+    "person",
+    "committee",
+    "search",
+    "report",
+    "ritem",
+    "revidence",
+    "job",
+}
 
 
 def named_urls():
@@ -271,6 +325,7 @@ def world(org, dims):
         document.file.save("draft.pdf", ContentFile(b"%PDF-1.4\n%%EOF\n"), save=False)
         document.save()
         role = RoleAssignment.objects.filter(person=head).first()
+        report, report_item, report_evidence, job = _report(agreement, kpi, head)
         objects[key] = {
             "agreement": agreement.pk,
             "party": agreement.parties.get(role="pledgor").pk,
@@ -293,9 +348,48 @@ def world(org, dims):
             "uidb64": urlsafe_base64_encode(force_bytes(head.pk)),
             "token": default_token_generator.make_token(head),
             "search": None,
+            "round": report.round_id,
+            "report": report.pk,
+            "ritem": report_item.pk,
+            "dimension": report_item.dimension_id,
+            "revidence": report_evidence.pk,
+            "job": job.pk,
         }
     Agreement.objects.filter(pk__in=[a.pk, c.pk]).update(status="draft")
     return people, objects
+
+
+def _report(agreement, kpi, head):
+    """The agreement's 6-month report in its open round, with one KPI's evidence and a ready card PDF."""
+    from django.contrib.contenttypes.models import ContentType
+    from django.core.files.base import ContentFile
+    from django.utils import timezone
+
+    from kpi_agreements.reporting.models import ReportEvidence, Round, RoundReport
+    from kpi_agreements.reporting.services.rounds import report_sync
+    from kpi_agreements.workflow.models import Job
+
+    round = Round.objects.get(fiscal_year=agreement.fiscal_year_id, months=6)
+    Round.objects.filter(pk=round.pk).update(opened_at=timezone.now())
+    report = RoundReport.objects.create(round=round, agreement=agreement)
+    report_sync(RoundReport.objects.select_related("round__fiscal_year", "agreement").get(pk=report.pk))
+    item = report.items.get(kpi=kpi)
+    evidence = ReportEvidence(item=item, name="minutes.pdf", size=40, uploaded_by=head)
+    evidence.file.save(
+        "minutes.pdf", ContentFile(b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"), save=False
+    )
+    evidence.save()
+    job = Job(
+        kind="reporting.card_pdf",
+        content_type=ContentType.objects.get_for_model(RoundReport),
+        object_id=report.pk,
+        status=Job.Status.READY,
+        requested_by=head,
+        filename="card.pdf",
+    )
+    job.save()
+    job.file.save("card.pdf", ContentFile(b"%PDF-1.4\n%%EOF\n"))
+    return report, item, evidence, job
 
 
 def _evidence(change, user):
@@ -322,7 +416,14 @@ def url_for(name, params, objects):
         return reverse(name, kwargs={"token": "not-a-real-token"})
     if name == "password_reset_confirm":
         return reverse(name, kwargs={"uidb64": objects["uidb64"], "token": objects["token"]})
+    if name == "evidence_download":
+        return reverse(name, kwargs={"pk": objects["revidence"]})
+    if name == "scorecard_unit":
+        return reverse(name, args=[objects["round"], objects["unit"]])
+    if name == "scorecard_dimension":
+        return reverse(name, args=[objects["round"], objects["unit"], objects["dimension"]])
     mapping = {
+        "revidence": "evidence_pk",
         "party": "party_pk",
         "document": "pk",
         "proposal": "pk",
@@ -337,7 +438,13 @@ def url_for(name, params, objects):
     }
     kwargs = {}
     for p in params:
-        key = mapping.get(p, "pk" if p in ("agreement", "kpi", "change", "year", "unit", "person") else p)
+        key = mapping.get(
+            p,
+            "pk"
+            if p
+            in ("agreement", "kpi", "change", "year", "unit", "person", "round", "report", "ritem", "job")
+            else p,
+        )
         kwargs[key] = objects[p]
     return reverse(name, kwargs=kwargs)
 

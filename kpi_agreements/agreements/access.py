@@ -30,14 +30,34 @@ EDITORS = (*MANAGERS, Role.UNIT_HEAD)
 # --- rules ------------------------------------------------------------------------------------------
 
 
+def visible_q(user, to: str = "") -> Q:
+    """A filter for the agreements ``user`` may read: on agreements (``to=""``) or on rows that point to one
+    (``to="agreement__"``, ``"kpi__agreement__"``).
+
+    Each branch tests the row in hand: a prefix of its unit's path, membership of the few agreements naming
+    the user on a KPI, an EXISTS for a committee seat. So looking one KPI up costs index probes, where
+    ``agreement__in=agreements_visible_to(user)`` first built the set of every agreement the user may read.
+    """
+    scope = scope_of(user)
+    if scope.is_superuser:
+        return Q()
+    if not user.is_authenticated:
+        return Q(pk__in=[])
+    named = KPI.objects.filter(Q(supervisor=user.pk) | Q(collector=user.pk)).values("agreement_id")
+    return (
+        scope.unit_q(prefix=f"{to}unit__")
+        | Q(**{f"{to}pk__in": named})
+        | Q(sits_for(user, unit_ref=f"{to}unit_id", year_ref=f"{to}fiscal_year_id"))
+    )
+
+
 def agreements_visible_to(user) -> QuerySet[Agreement]:
     scope = scope_of(user)
     if scope.is_superuser:
         return Agreement.objects.all()
     if not user.is_authenticated:
         return Agreement.objects.none()
-    named = KPI.objects.filter(Q(supervisor=user) | Q(collector=user)).values("agreement_id")
-    return Agreement.objects.filter(scope.unit_q(prefix="unit__") | Q(pk__in=named) | Q(sits_for(user)))
+    return Agreement.objects.filter(visible_q(user))
 
 
 def is_editor(user, agreement: Agreement) -> bool:
@@ -95,13 +115,18 @@ def deciders(agreement: Agreement, change: ChangeRequest | None = None) -> list[
     return list(members)
 
 
-def decidable_by(user) -> Q:
-    """A filter for agreements the user may decide on (the committee queue), in SQL."""
+def decidable_by(user, to: str = "") -> Q:
+    """A filter for agreements the user may decide on (the committee queue), in SQL; on rows that point to
+    an agreement with ``to="agreement__"``."""
     scope = scope_of(user)
     if scope.is_superuser or not user.is_authenticated:
         return Q(pk__in=[])
-    party = Exists(Party.objects.filter(agreement=OuterRef("pk"), person=user.pk))
-    return Q(sits_for(user)) & ~Q(party) & ~scope.unit_q(*EDITORS, prefix="unit__")
+    party = Exists(Party.objects.filter(agreement=OuterRef(f"{to}pk"), person=user.pk))
+    return (
+        Q(sits_for(user, unit_ref=f"{to}unit_id", year_ref=f"{to}fiscal_year_id"))
+        & ~Q(party)
+        & ~scope.unit_q(*EDITORS, prefix=f"{to}unit__")
+    )
 
 
 # --- one helper per object kind ---------------------------------------------------------------------
@@ -122,7 +147,8 @@ def _check(needs: dict, need: str, *args) -> None:
 
 def get_agreement_for(user, pk, *, need: str = "read") -> Agreement:
     agreement = get_object_or_404(
-        agreements_visible_to(user).select_related("unit__unit_type", "unit__head", "fiscal_year"), pk=pk
+        agreements_visible_to(user).select_related("unit__unit_type", "unit__head", "fiscal_year").order_by(),
+        pk=pk,
     )
     _check(AGREEMENT_NEEDS, need, user, agreement)
     return agreement
@@ -147,9 +173,10 @@ def get_kpi_for(user, pk, *, need: str = "read") -> KPI:
             "supervisor",
             "collector",
             "cascaded_from__agreement__unit",
-        ),
+        )
+        .filter(visible_q(user, "agreement__"))
+        .order_by(),
         pk=pk,
-        agreement__in=agreements_visible_to(user),
     )
     _check(KPI_NEEDS, need, user, kpi)
     return kpi
@@ -158,9 +185,10 @@ def get_kpi_for(user, pk, *, need: str = "read") -> KPI:
 def get_proposal_for(user, pk, *, need: str = "manage") -> Proposal:
     """The unit's editors answer the committee's proposals."""
     proposal = get_object_or_404(
-        Proposal.objects.select_related("kpi__agreement__unit", "kpi__agreement__fiscal_year"),
+        Proposal.objects.select_related("kpi__agreement__unit", "kpi__agreement__fiscal_year")
+        .filter(visible_q(user, "kpi__agreement__"))
+        .order_by(),
         pk=pk,
-        kpi__agreement__in=agreements_visible_to(user),
     )
     _check(KPI_NEEDS, need, user, proposal.kpi)
     return proposal
@@ -178,9 +206,10 @@ def get_change_for(user, pk, *, need: str = "read") -> ChangeRequest:
     change = get_object_or_404(
         ChangeRequest.objects.select_related(
             "agreement__unit__head", "agreement__fiscal_year", "opened_by", "resolution"
-        ),
+        )
+        .filter(visible_q(user, "agreement__"))
+        .order_by(),
         pk=pk,
-        agreement__in=agreements_visible_to(user),
     )
     _check(CHANGE_NEEDS, need, user, change)
     return change

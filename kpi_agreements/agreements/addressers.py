@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from kpi_agreements.agreements.access import deciders, editors
-from kpi_agreements.agreements.models import Agreement
+from kpi_agreements.agreements.models import Agreement, KPIComment, Proposal
 from kpi_agreements.organisation.models import Person, Role
 from kpi_agreements.workflow.notify import addresser
 
@@ -66,4 +66,46 @@ def address_change_step(transition):
             else _("The change request of %(name)s was rejected")
         ) % {"name": name}
         return people, text, url
+    return None
+
+
+def _kpi_names(kpi) -> dict:
+    agreement = kpi.agreement
+    return {"kpi": kpi.name, "name": f"{agreement.unit.name_th} ({agreement.fiscal_year})"}
+
+
+@addresser("agreements.KPIComment")
+def address_kpi_comment(transition):
+    """Each committee comment on a KPI is announced to the unit's editors, once (the notice is keyed by the
+    comment's own row)."""
+    comment: KPIComment = transition.subject
+    kpi = comment.kpi
+    return (
+        editors_of(kpi.agreement),
+        _("The committee commented on KPI %(kpi)s of %(name)s") % _kpi_names(kpi),
+        reverse("kpi_detail", args=[kpi.pk]),
+    )
+
+
+@addresser("agreements.Proposal")
+def address_proposal_step(transition):
+    """A proposal goes to the unit's editors; their answer goes back to the member who proposed it."""
+    proposal: Proposal = transition.subject
+    kpi = proposal.kpi
+    url = reverse("kpi_detail", args=[kpi.pk])
+    if transition.action == "propose":
+        text = _("The committee proposes a change to KPI %(kpi)s of %(name)s") % _kpi_names(kpi)
+        return editors_of(kpi.agreement), text, url
+    if transition.action == "accept":
+        return (
+            [proposal.author],
+            _("The unit accepted your proposal on KPI %(kpi)s of %(name)s") % _kpi_names(kpi),
+            url,
+        )
+    if transition.action == "reject":
+        return (
+            [proposal.author],
+            _("The unit rejected your proposal on KPI %(kpi)s of %(name)s") % _kpi_names(kpi),
+            url,
+        )
     return None

@@ -93,7 +93,19 @@ class MandatoryKPI(TemplateFields):
     template."""
 
     fiscal_year = models.ForeignKey(FiscalYear, on_delete=models.CASCADE, related_name="mandatory_kpis")
-    dimension = models.ForeignKey(Dimension, on_delete=models.PROTECT, related_name="mandatory_kpis")
+    dimension = models.ForeignKey(
+        Dimension, on_delete=models.PROTECT, related_name="mandatory_kpis", verbose_name=_("dimension")
+    )
+    # Mandatory KPIs nest as agreement KPIs do (DOMAIN §4): "1 (20) = 1.1 (13) + 1.2 (5) + 1.3 (2)". A
+    # parent's weight is the sum of its sub-KPIs'; deleting it deletes them (the page names them first).
+    parent = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="children",
+        verbose_name=_("part of mandatory KPI"),
+    )
     code = models.CharField(_("number"), max_length=20, help_text=_("e.g. 1.1"))
     weight = weight_field()
     unit_types = models.ManyToManyField(UnitType, blank=True, verbose_name=_("applies to unit types"))

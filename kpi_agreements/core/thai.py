@@ -50,3 +50,11 @@ def be_date(value: date | datetime | None, *, full: bool = False, weekday: bool 
     if isinstance(value, datetime):
         text = f"{text} {value:%H:%M}"
     return text
+
+
+def local_name(obj) -> str:
+    """A named row (a dimension, a unit type …) in the reader's language: its English name (``name_en``) on
+    an English page when it has one, its Thai name (``name_th``) otherwise."""
+    thai = (translation.get_language() or "th").startswith("th")
+    english = "" if thai else (getattr(obj, "name_en", "") or "").strip()
+    return english or getattr(obj, "name_th", "") or str(obj)

@@ -67,6 +67,15 @@ class PersonForm(forms.ModelForm):
         model = Person
         fields = ["title", "first_name", "last_name", "username", "email", "position", "office", "mobile"]
         field_classes = {"title": NameField, "first_name": NameField, "last_name": NameField}
+        # Django's own wording of these has no Thai translation: the project says them in its catalogue.
+        help_texts = {
+            "username": _("Used to log in: at most 150 letters, digits and the characters @ . + - _"),
+        }
+        error_messages = {
+            "username": {
+                "invalid": _("A username may hold only letters, digits and the characters @ . + - _")
+            },
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -1,11 +1,16 @@
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch, Q
+from django.core.paginator import Paginator
+from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+
+from kpi_agreements.core.params import id_param
 
 from . import services
 from .access import (
@@ -30,7 +35,7 @@ from .forms import (
     UnitForm,
     UnitMoveForm,
 )
-from .models import Committee, RoleAssignment, Unit
+from .models import Committee, Role, RoleAssignment, Unit, UnitType
 
 
 def _apply_errors(form, exc: ValidationError) -> None:
@@ -62,6 +67,19 @@ def home(request):
 # --- units -------------------------------------------------------------------------------------------
 
 
+PAGE_SIZE = 50
+
+
+def _page(request, rows, param: str = "page"):
+    """One page of ``rows`` (50): lists stay the same size and cost whatever the organisation's size."""
+    return Paginator(rows, PAGE_SIZE).get_page(request.GET.get(param))
+
+
+def _query(request, *names: str) -> str:
+    """The list's own filters, urlencoded, for its pager and the other list's pager on the same page."""
+    return urlencode([(n, request.GET[n]) for n in names if request.GET.get(n)])
+
+
 def _tree_rows(units: list[Unit]):
     """Flatten units (ordered by path) into rows that say how many nested lists to open or close."""
     rows, stack = [], []
@@ -75,24 +93,35 @@ def _tree_rows(units: list[Unit]):
     return rows, range(len(stack))
 
 
+def _tree_page(page, around):
+    """The rows of a page of units (in path order) with the units above them taken from ``around``, so a page
+    that starts deep in the tree, or a search match, is shown where it sits. One query at most."""
+    shown = list(page)
+    paths = {u.path for u in shown}
+    above = {u.path[:n] for u in shown for n in range(Unit.steplen, len(u.path), Unit.steplen)} - paths
+    units = shown + (list(around.filter(path__in=above)) if above else [])
+    return _tree_rows(sorted(units, key=lambda u: u.path))
+
+
+def _unit_search(units, q: str):
+    return units.filter(Q(name_th__icontains=q) | Q(name_en__icontains=q) | Q(abbreviation__icontains=q))
+
+
 @login_required
 def unit_tree(request):
+    """The units the user covers, 50 a page in tree order; a search or a unit type shows the matches, each
+    under the chain of units above it so the officer sees where it sits."""
     scope = scope_of(request.user)
-    units = scope.units().select_related("unit_type", "head").order_by("path")
+    units = scope.units().select_related("unit_type", "head")
     if not request.GET.get("inactive"):
         units = units.filter(is_active=True)
-    q = request.GET.get("q", "").strip()
-    matches = set()
-    if q:
-        found = list(
-            units.filter(Q(name_th__icontains=q) | Q(name_en__icontains=q) | Q(abbreviation__icontains=q))
-        )
-        matches = {u.pk for u in found}
-        # Show each match with the chain of units above it, so the officer sees where it sits.
-        prefixes = {u.path[:n] for u in found for n in range(Unit.steplen, len(u.path) + 1, Unit.steplen)}
-        units = units.filter(path__in=prefixes)
-    rows, tail = _tree_rows(list(units))
-    # Roots of the visible forest are the rows whose parent is not visible.
+    q = request.GET.get("q", "").strip()[:100]
+    kind = id_param(request, "type")
+    found = _unit_search(units, q) if q else units
+    if kind is not None:
+        found = found.filter(unit_type=kind)
+    page = _page(request, found.order_by("path"))
+    rows, tail = _tree_rows([]) if not page else _tree_page(page, units)
     return render(
         request,
         "organisation/unit_tree.html",
@@ -100,7 +129,11 @@ def unit_tree(request):
             "rows": rows,
             "tail": tail,
             "q": q,
-            "matches": matches,
+            "kind": kind,
+            "unit_types": UnitType.objects.all(),
+            "page": page,
+            "query": _query(request, "q", "type", "inactive"),
+            "matches": {u.pk for u in page} if q or kind is not None else set(),
             "can_add_root": request.user.is_superuser,
             "manages": scope.manages_anything(),
         },
@@ -109,21 +142,24 @@ def unit_tree(request):
 
 @login_required
 def unit_detail(request, pk):
+    """The unit, its part of the organisation (50 units a page) and the roles held in it (50 a page,
+    searched by name): the root of a ministry's two thousand units reads like a bureau."""
     unit = get_unit_for(request.user, pk)
     scope = scope_of(request.user)
-    subtree = list(
-        Unit.objects.filter(unit.subtree_q())
-        .filter(scope.unit_q())
-        .select_related("unit_type", "head")
-        .order_by("path")
-    )
-    roles = (
-        RoleAssignment.objects.filter(unit.subtree_q(prefix="unit__"))
-        .select_related("person", "unit")
-        .order_by("unit__path", "role", "person__first_name")
-    )
+    subtree = Unit.objects.filter(unit.subtree_q()).filter(scope.unit_q()).select_related("unit_type", "head")
+    page = _page(request, subtree.order_by("path"))
+    rows, tail = _tree_page(page, subtree)
+    roles = RoleAssignment.objects.filter(unit.subtree_q(prefix="unit__")).select_related("person", "unit")
+    rq = request.GET.get("rq", "").strip()[:100]
+    for word in rq.split()[:5]:
+        roles = roles.filter(
+            Q(person__first_name__icontains=word)
+            | Q(person__last_name__icontains=word)
+            | Q(person__username__icontains=word)
+            | Q(person__position__icontains=word)
+        )
+    roles = _page(request, roles.order_by("unit__path", "role", "person__first_name", "pk"), "rpage")
     ancestors = Unit.objects.filter(path__in=unit.ancestor_paths()).order_by("path")
-    rows, tail = _tree_rows(subtree)
     return render(
         request,
         "organisation/unit_detail.html",
@@ -131,7 +167,11 @@ def unit_detail(request, pk):
             "unit": unit,
             "rows": rows,
             "tail": tail,
+            "page": page,
             "roles": roles,
+            "rq": rq,
+            "units_query": _query(request, "rq", "rpage"),
+            "roles_query": _query(request, "rq", "page"),
             "ancestors": [a for a in ancestors if scope.covers(a)],
             "can_manage": can_manage_unit(request.user, unit),
             "history": unit.history.select_related("history_user").order_by("-history_date")[:10],
@@ -219,23 +259,41 @@ def unit_set_active(request, pk):
 
 @login_required
 def person_list(request):
-    people = people_visible_to(request.user).prefetch_related(
-        Prefetch("roles", queryset=RoleAssignment.objects.select_related("unit").order_by("unit__path"))
-    )
-    q = request.GET.get("q", "").strip()
-    if q:
+    """The people the user may see, 50 a page; searched by every word typed, filtered by role."""
+    people = people_visible_to(request.user)
+    q = request.GET.get("q", "").strip()[:100]
+    for word in q.split()[:5]:
         people = people.filter(
-            Q(first_name__icontains=q)
-            | Q(last_name__icontains=q)
-            | Q(username__icontains=q)
-            | Q(position__icontains=q)
-            | Q(email__icontains=q)
+            Q(first_name__icontains=word)
+            | Q(last_name__icontains=word)
+            | Q(username__icontains=word)
+            | Q(position__icontains=word)
+            | Q(email__icontains=word)
         )
+    role = request.GET.get("role", "")
+    if role in Role.values:
+        people = people.filter(Exists(RoleAssignment.objects.filter(person=OuterRef("pk"), role=role)))
+    else:
+        role = ""
+    page = _page(
+        request,
+        people.order_by("first_name", "last_name", "pk").prefetch_related(
+            Prefetch("roles", queryset=RoleAssignment.objects.select_related("unit").order_by("unit__path"))
+        ),
+    )
     scope = scope_of(request.user)
     return render(
         request,
         "organisation/person_list.html",
-        {"people": people, "q": q, "can_invite": scope.is_superuser or "admin" in scope.paths},
+        {
+            "people": page,
+            "page": page,
+            "q": q,
+            "role": role,
+            "roles": Role.choices,
+            "query": _query(request, "q", "role"),
+            "can_invite": scope.is_superuser or "admin" in scope.paths,
+        },
     )
 
 
@@ -398,7 +456,10 @@ def _committee_context(request, committee, member_form=None, resolution_form=Non
     return {
         "committee": committee,
         "members": committee.members.select_related("person").order_by("position", "person__first_name"),
-        "units_covered": committee.units_covered.order_by("path"),
+        # A ministry's committee may cover thousands of units: a page of them, the number above.
+        "units_covered": _page(
+            request, committee.units_covered.order_by("path").only("abbreviation", "name_th")
+        ),
         "resolutions": committee.resolutions.all(),
         "can_manage": can_manage,
         "member_form": member_form

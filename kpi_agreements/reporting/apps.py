@@ -9,3 +9,4 @@ class ReportingConfig(AppConfig):
     def ready(self):
         # Who is told of each step, the background jobs it runs, and the hook on approved change requests.
         from . import addressers, jobs, signals  # noqa: F401
+        from .excel import jobs as excel_jobs  # noqa: F401

@@ -7,7 +7,15 @@ from .card import DimensionScore, KPIScore, RoundCard, round_card
 from .deadlines import effective_deadline, is_working_day, late_penalty, working_days_late
 from .errors import MESSAGES, ScoringError
 from .flags import EXTERNAL_OBSTACLES, FAR_FROM_TARGET, FLAGS, MISSING_REPORT, site_visit_flags
-from .methods import METHODS, required_result, score, validate_criteria, validate_result
+from .methods import (
+    METHODS,
+    parsed_criteria,
+    required_result,
+    score,
+    score_many,
+    validate_criteria,
+    validate_result,
+)
 from .numbers import to_decimal
 from .policy import ScoringPolicy
 from .rollup import (
@@ -40,7 +48,9 @@ __all__ = [
     "redistribute_weights",
     "required_result",
     "round_card",
+    "parsed_criteria",
     "score",
+    "score_many",
     "site_visit_flags",
     "to_decimal",
     "validate_criteria",

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from .errors import ScoringError
-from .methods import _parse_criteria, _score
+from .methods import _score
+from .methods import parsed_criteria as _parse_criteria  # cached by the document
 from .numbers import divide, exact, quantize, to_decimal
 from .policy import ScoringPolicy
 

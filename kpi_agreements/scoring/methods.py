@@ -1,7 +1,9 @@
 """The five scoring methods of DOMAIN §7: validation, scoring and the result needed for a level."""
 
-from collections.abc import Mapping, Sequence
+import marshal
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
+from itertools import chain
 
 from .errors import ScoringError
 from .numbers import ZERO, divide, exact, quantize, to_decimal
@@ -10,6 +12,8 @@ from .policy import ScoringPolicy
 METHODS = ("quantitative", "multi_quantitative", "milestone", "pass_fail", "qualitative")
 LEVELS = 5
 DEFAULT_POLICY = ScoringPolicy()
+_TOP = Decimal(LEVELS)
+_BOOL, _STR, _LIST = {bool}, {str}, {list}
 
 
 # -- small readers: each raises ScoringError naming the field ------------------------------------------
@@ -38,6 +42,11 @@ def _text(value, field: str) -> str:
     return value
 
 
+def _all_text(values) -> bool:
+    """Whether every value is text that is not blank (the fast test; ``_text`` names the one that is not)."""
+    return set(map(type, values)) == _STR and all(map(str.strip, values))
+
+
 def _bool(value, field: str) -> bool:
     if not isinstance(value, bool):
         raise ScoringError("not_a_bool", field, value=value)
@@ -45,6 +54,8 @@ def _bool(value, field: str) -> bool:
 
 
 def _level(value, field: str) -> int:
+    if type(value) is int and 1 <= value <= LEVELS:  # the usual case, checked without a Decimal
+        return value
     if isinstance(value, bool):
         raise ScoringError("bool_not_allowed", field, value=value)
     level = to_decimal(value, field)
@@ -58,11 +69,14 @@ def _thresholds(data, where: str = "") -> tuple[Decimal, ...]:
     raw = _list(raw, path)
     if len(raw) != LEVELS:
         raise ScoringError("thresholds_count", path, count=len(raw))
-    values = tuple(to_decimal(v, f"{path}[{i}]") for i, v in enumerate(raw))
-    pairs = list(zip(values, values[1:], strict=False))
-    if all(a < b for a, b in pairs):
+    try:
+        values = tuple(map(to_decimal, raw))
+    except ScoringError:  # again, one by one, to name the threshold at fault
+        values = tuple(to_decimal(v, f"{path}[{i}]") for i, v in enumerate(raw))
+    t0, t1, t2, t3, t4 = values
+    if t0 < t1 < t2 < t3 < t4:
         direction = "higher"
-    elif all(a > b for a, b in pairs):
+    elif t0 > t1 > t2 > t3 > t4:
         direction = "lower"
     else:
         raise ScoringError("thresholds_not_monotone", path)
@@ -80,11 +94,21 @@ def _thresholds(data, where: str = "") -> tuple[Decimal, ...]:
 # -- criteria ------------------------------------------------------------------------------------------
 
 
+def _measure(measure, where: str = "") -> tuple[Decimal, tuple[Decimal, ...]]:
+    """One measure of a multi_quantitative KPI: its weight and thresholds."""
+    _text(*_get(measure, "name", where))
+    weight, weight_path = _get(measure, "weight", where)
+    weight = to_decimal(weight, weight_path)
+    if weight < 0:
+        raise ScoringError("negative_weight", weight_path, value=weight)
+    return weight, _thresholds(measure, where)
+
+
 def _parse_criteria(method, criteria):
     """Criteria in a form ready for scoring; raises ScoringError on the first problem found."""
     if method not in METHODS:
         raise ScoringError("unknown_method", "method", value=method, choices=", ".join(METHODS))
-    if not isinstance(criteria, Mapping):
+    if type(criteria) is not dict and not isinstance(criteria, Mapping):
         raise ScoringError("not_a_mapping", "criteria")
     if method == "quantitative":
         return _thresholds(criteria)
@@ -95,16 +119,13 @@ def _parse_criteria(method, criteria):
             raise ScoringError("measures_empty", path)
         measures = []
         for i, measure in enumerate(raw):
-            where = f"measures[{i}]"
-            _text(*_get(measure, "name", where))
-            weight, weight_path = _get(measure, "weight", where)
-            weight = to_decimal(weight, weight_path)
-            if weight < 0:
-                raise ScoringError("negative_weight", weight_path, value=weight)
-            measures.append((weight, _thresholds(measure, where)))
+            try:
+                measures.append(_measure(measure))
+            except ScoringError:  # again, to name the field at fault (built only for an error)
+                _measure(measure, f"measures[{i}]")
         if sum(w for w, _ in measures) == 0:
             raise ScoringError("zero_total_weight", path)
-        return measures
+        return tuple(measures)
     if method == "milestone":
         raw, path = _get(criteria, "levels")
         raw = _list(raw, path)
@@ -112,13 +133,15 @@ def _parse_criteria(method, criteria):
             raise ScoringError("milestone_levels_count", path, count=len(raw))
         sizes = []
         for i, steps in enumerate(raw):
-            steps = _list(steps, f"{path}[{i}]")
+            if type(steps) is not list:
+                steps = _list(steps, f"{path}[{i}]")
             if not steps:
                 raise ScoringError("milestone_level_empty", f"{path}[{i}]", level=i + 1)
-            for j, step in enumerate(steps):
-                _text(step, f"{path}[{i}][{j}]")
+            if not _all_text(steps):  # name the first step that is not
+                for j, step in enumerate(steps):
+                    _text(step, f"{path}[{i}][{j}]")
             sizes.append(len(steps))
-        return sizes
+        return tuple(sizes)
     if method == "pass_fail":
         raw, path = _get(criteria, "condition")
         return _text(raw, path)
@@ -126,65 +149,127 @@ def _parse_criteria(method, criteria):
     raw = _list(raw, path)
     if len(raw) != LEVELS:
         raise ScoringError("levels_count", path, count=len(raw))
-    for i, text in enumerate(raw):
-        _text(text, f"{path}[{i}]")
-    return raw
+    if not _all_text(raw):
+        for i, text in enumerate(raw):
+            _text(text, f"{path}[{i}]")
+    return tuple(raw)
+
+
+# Parsed criteria, by their document: a KPI's thresholds are read and checked once however many results are
+# scored against them, and the copies of one document (a mandatory KPI in every unit, a KPI in each round's
+# report) share one entry. The key is the document serialised by ``marshal``: the same bytes always read back
+# as the same value, types included (text, each kind of number, booleans, lists, mappings), so a changed
+# document is a new key, and marshal refuses what it cannot write exactly (a Decimal, a subclass), which is
+# then checked every time. Parsed forms are immutable (tuples, Decimals, text), as they are shared. Only
+# valid criteria of a usual size are kept; the cache is emptied when full, which costs one more check per
+# KPI, never a wrong score. Pass/fail and qualitative criteria (text only) are checked every time: that
+# costs about what making their key would.
+CACHED_METHODS = frozenset({"quantitative", "multi_quantitative", "milestone"})
+CACHE_SIZE = 4096
+CACHE_KEY_BYTES = 10_000
+_parsed: dict[tuple[str, bytes], object] = {}
+
+
+def parsed_criteria(method: str, criteria):
+    """``criteria`` checked and ready for scoring, from the cache when the same document was seen before."""
+    if method not in CACHED_METHODS or type(criteria) is not dict:  # parsed (or refused) every time
+        return _parse_criteria(method, criteria)
+    try:
+        key = (method, marshal.dumps(criteria))
+    except ValueError:  # a value marshal cannot write, or nested too deeply: let the checks speak
+        return _parse_criteria(method, criteria)
+    if len(key[1]) > CACHE_KEY_BYTES:
+        return _parse_criteria(method, criteria)
+    parsed = _parsed.get(key)
+    if parsed is None:
+        parsed = _parse_criteria(method, criteria)
+        if len(_parsed) >= CACHE_SIZE:
+            _parsed.clear()
+        _parsed[key] = parsed
+    return parsed
 
 
 def validate_criteria(method: str, criteria: Mapping) -> None:
     """Raise ScoringError if ``criteria`` are not valid for ``method``. Extra keys are ignored."""
-    _parse_criteria(method, criteria)
+    parsed_criteria(method, criteria)
 
 
 # -- results and scores --------------------------------------------------------------------------------
 
 
 def _quantitative(thresholds, actual: Decimal, policy: ScoringPolicy) -> Decimal:
-    """§7 method 1. Flipping signs turns lower-is-better thresholds into higher-is-better ones."""
-    sign = 1 if thresholds[0] < thresholds[-1] else -1
-    v = sign * actual
-    if v >= sign * thresholds[-1]:
-        return quantize(Decimal(LEVELS), policy.places)
-    if v < sign * thresholds[0]:
-        return quantize(policy.floor, policy.places)
-    k = max(i for i in range(LEVELS) if v >= sign * thresholds[i])  # 0-based: level k + 1 reached
+    """§7 method 1: level k + 1 is reached at threshold k (0-based), linear (or step) in between; for
+    lower-is-better thresholds every comparison turns round."""
+    t0, t1, t2, t3, t4 = thresholds
+    if t0 < t4:
+        if actual >= t4:
+            return quantize(_TOP, policy.places)
+        if actual < t0:
+            return quantize(policy.floor, policy.places)
+        k = 3 if actual >= t3 else 2 if actual >= t2 else 1 if actual >= t1 else 0
+    else:
+        if actual <= t4:
+            return quantize(_TOP, policy.places)
+        if actual > t0:
+            return quantize(policy.floor, policy.places)
+        k = 3 if actual <= t3 else 2 if actual <= t2 else 1 if actual <= t1 else 0
     if policy.interpolation == "step":
         return quantize(Decimal(k + 1), policy.places)
     low, high = thresholds[k], thresholds[k + 1]
     return (k + 1) + divide(actual - low, high - low, policy.places)
 
 
+def _milestone_counts(sizes, raw, path: str) -> list[int]:
+    """Steps done per level, every tick checked in turn: the first one at fault is named."""
+    done_counts = []
+    for i, (size, ticks) in enumerate(zip(sizes, raw, strict=True)):
+        ticks = _list(ticks, f"{path}[{i}]")
+        if len(ticks) != size:
+            raise ScoringError(
+                "milestone_shape", f"{path}[{i}]", level=i + 1, expected=size, count=len(ticks)
+            )
+        done_counts.append(sum(_bool(t, f"{path}[{i}][{j}]") for j, t in enumerate(ticks)))
+    return done_counts
+
+
+def _value(result, key: str):
+    """``result[key]``, which must be there and not None (``_get`` names what is wrong)."""
+    value = result.get(key)
+    return _get(result, key)[0] if value is None else value
+
+
 def _score(method, parsed, result, policy: ScoringPolicy) -> Decimal:
-    if not isinstance(result, Mapping):
+    if type(result) is not dict and not isinstance(result, Mapping):  # the exact-type test is the fast path
         raise ScoringError("not_a_mapping", "result")
     places = policy.places
     if method == "quantitative":
-        actual, path = _get(result, "actual")
-        return _quantitative(parsed, to_decimal(actual, path), policy)
+        return _quantitative(parsed, to_decimal(_value(result, "actual"), "actual"), policy)
     if method == "multi_quantitative":
-        raw, path = _get(result, "actuals")
-        raw = _list(raw, path)
+        raw = _list(_value(result, "actuals"), "actuals")
         if len(raw) != len(parsed):
-            raise ScoringError("actuals_count", path, expected=len(parsed), count=len(raw))
+            raise ScoringError("actuals_count", "actuals", expected=len(parsed), count=len(raw))
         # Step 1: each measure's score, rounded; step 2: Σ(wi × si) / Σwi, rounded (§7 method 2).
         total = weighted = ZERO
         for i, ((weight, thresholds), actual) in enumerate(zip(parsed, raw, strict=True)):
-            weighted += weight * _quantitative(thresholds, to_decimal(actual, f"{path}[{i}]"), policy)
+            try:
+                actual = to_decimal(actual)
+            except ScoringError:
+                to_decimal(actual, f"actuals[{i}]")  # again, to name the field (built only for an error)
+            weighted += weight * _quantitative(thresholds, actual, policy)
             total += weight
         return divide(weighted, total, places)
     if method == "milestone":
-        raw, path = _get(result, "done")
-        raw = _list(raw, path)
+        raw = _list(_value(result, "done"), "done")
         if len(raw) != LEVELS:
-            raise ScoringError("milestone_levels_count", path, count=len(raw))
-        done_counts = []
-        for i, (size, ticks) in enumerate(zip(parsed, raw, strict=True)):
-            ticks = _list(ticks, f"{path}[{i}]")
-            if len(ticks) != size:
-                raise ScoringError(
-                    "milestone_shape", f"{path}[{i}]", level=i + 1, expected=size, count=len(ticks)
-                )
-            done_counts.append(sum(_bool(t, f"{path}[{i}][{j}]") for j, t in enumerate(ticks)))
+            raise ScoringError("milestone_levels_count", "done", count=len(raw))
+        if (
+            set(map(type, raw)) == _LIST
+            and tuple(map(len, raw)) == parsed
+            and set(map(type, chain.from_iterable(raw))) == _BOOL
+        ):  # the usual shape, checked at once
+            done_counts = [ticks.count(True) for ticks in raw]
+        else:
+            done_counts = _milestone_counts(parsed, raw, "done")
         # Levels are cumulative: steps ticked above the first unfinished level do not count.
         reached = 0
         while reached < LEVELS and done_counts[reached] == parsed[reached]:
@@ -194,22 +279,31 @@ def _score(method, parsed, result, policy: ScoringPolicy) -> Decimal:
             value += divide(Decimal(done_counts[reached]), Decimal(parsed[reached]), places)
         return quantize(max(value, policy.floor), places)  # floor <= 1, so it only lifts 'nothing done'
     if method == "pass_fail":
-        raw, path = _get(result, "passed")
-        return quantize(policy.pass_score if _bool(raw, path) else policy.fail_score, places)
-    raw, path = _get(result, "level")  # qualitative
-    return quantize(Decimal(_level(raw, path)), places)
+        passed = _bool(_value(result, "passed"), "passed")
+        return quantize(policy.pass_score if passed else policy.fail_score, places)
+    return quantize(Decimal(_level(_value(result, "level"), "level")), places)  # qualitative
 
 
 @exact
 def score(method: str, criteria: Mapping, result: Mapping, policy: ScoringPolicy = DEFAULT_POLICY) -> Decimal:
     """The KPI's score on the 1-5 scale (§7), rounded half-up to ``policy.places``."""
-    return _score(method, _parse_criteria(method, criteria), result, policy)
+    return _score(method, parsed_criteria(method, criteria), result, policy)
+
+
+@exact
+def score_many(items: Iterable[tuple[str, Mapping, Mapping]], policy: ScoringPolicy = DEFAULT_POLICY) -> list:
+    """``score(method, criteria, result, policy)`` of each ``(method, criteria, result)``, in order: one
+    decimal context for them all, each criteria document checked once. The first invalid item raises."""
+    return [
+        _score(method, parsed_criteria(method, criteria), result, policy)
+        for method, criteria, result in items
+    ]
 
 
 @exact
 def validate_result(method: str, criteria: Mapping, result: Mapping) -> None:
     """Raise ScoringError if ``result`` is not a valid result for these criteria. Extra keys are ignored."""
-    _score(method, _parse_criteria(method, criteria), result, DEFAULT_POLICY)
+    _score(method, parsed_criteria(method, criteria), result, DEFAULT_POLICY)
 
 
 def required_result(method: str, criteria: Mapping, level, policy: ScoringPolicy = DEFAULT_POLICY):
@@ -219,7 +313,7 @@ def required_result(method: str, criteria: Mapping, level, policy: ScoringPolicy
     milestone: the texts of all steps of levels 1..level (levels are cumulative); pass_fail: the condition
     text, or None when the fail score already reaches the level; qualitative: the level's description.
     """
-    parsed = _parse_criteria(method, criteria)
+    parsed = parsed_criteria(method, criteria)
     level = _level(level, "level")
     if method == "quantitative":
         return parsed[level - 1]

@@ -1,6 +1,15 @@
 """Exact decimal helpers: input conversion and half-up rounding (DOMAIN §7: Decimal, never float)."""
 
-from decimal import ROUND_HALF_UP, Context, Decimal, DivisionByZero, InvalidOperation, Overflow, localcontext
+from decimal import (
+    ROUND_DOWN,
+    ROUND_HALF_UP,
+    Context,
+    Decimal,
+    DivisionByZero,
+    InvalidOperation,
+    Overflow,
+    localcontext,
+)
 from functools import lru_cache, wraps
 
 from .errors import ScoringError
@@ -18,6 +27,9 @@ _MAX_TEXT = 40  # longer text cannot be a number within the bounds; refused befo
 # Additions and products of inputs with up to 60 significant digits are exact in this context; rounding only
 # happens where a documented step says so (quantize, divide).
 CONTEXT = Context(prec=60, rounding=ROUND_HALF_UP, traps=[InvalidOperation, DivisionByZero, Overflow])
+# divide(): quotients truncated to CONTEXT's precision, then rounded once (see there).
+_TRUNCATE = Context(prec=60, rounding=ROUND_DOWN, traps=[InvalidOperation, DivisionByZero, Overflow])
+_TRUNCATED_LIMIT = 40  # digits before the point up to which the truncated quotient rounds exactly
 
 
 def exact(function):
@@ -43,6 +55,15 @@ def shown(value) -> str:
 def to_decimal(value, field: str | None = None) -> Decimal:
     """Accept int, Decimal or a decimal string within the bounds above; reject bool and float (a float is
     already inexact), exponent notation, NaN and infinities. Every check runs before any arithmetic."""
+    if type(value) is str:  # the usual case, a number as stored: short plain text needs no more checks
+        text = value.strip()
+        if len(text) <= MAX_DIGITS and "e" not in text and "E" not in text:
+            try:
+                number = Decimal(text)
+            except InvalidOperation:
+                raise ScoringError("not_a_number", field, value=shown(value)) from None
+            if number.is_finite() and number.adjusted() < LIMIT_DIGITS:
+                return number
     if isinstance(value, bool):
         raise ScoringError("bool_not_allowed", field, value=value)
     if isinstance(value, int):
@@ -71,9 +92,11 @@ def to_decimal(value, field: str | None = None) -> Decimal:
         raise ScoringError("not_a_number", field, value=shown(value))
     if not number.is_finite():
         raise ScoringError("not_finite", field, value=value)
-    _sign, digits, exponent = number.as_tuple()
-    if len(digits) > MAX_DIGITS or exponent < -MAX_DIGITS:
-        raise ScoringError("too_many_digits", field, value=shown(value), max=MAX_DIGITS)
+    # Text of at most MAX_DIGITS characters cannot hold more digits or decimals than that.
+    if type(value) is not str or len(text) > MAX_DIGITS:
+        _sign, digits, exponent = number.as_tuple()
+        if len(digits) > MAX_DIGITS or exponent < -MAX_DIGITS:
+            raise ScoringError("too_many_digits", field, value=shown(value), max=MAX_DIGITS)
     if number.adjusted() >= LIMIT_DIGITS:  # |number| >= LIMIT, read off the exponent, not computed
         raise ScoringError("too_large", field, value=shown(value), limit=LIMIT_TEXT)
     return number
@@ -98,11 +121,22 @@ def quantize(value: Decimal, places: int) -> Decimal:
 
 
 def divide(numerator: Decimal, denominator: Decimal, places: int) -> Decimal:
-    """numerator / denominator rounded half-up to ``places``, computed exactly with integers.
+    """numerator / denominator rounded half-up to ``places``, exactly, whatever the caller's decimal context.
 
-    Dividing with Decimal first rounds to the context precision and then quantize rounds again; the exact
-    quotient avoids that double rounding, and does not depend on the caller's decimal context.
+    Dividing with Decimal first rounds to the context precision and then quantize rounds again. Here the
+    quotient is truncated to 60 significant digits instead, then rounded once: every halfway point it can be
+    rounded at lies on that 60-digit grid (the quotient has fewer than 40 digits before the point), so a
+    truncated quotient is below a halfway point exactly when the true one is, and the result is the exact
+    quotient's. A larger quotient is divided with integers.
     """
+    quotient = _TRUNCATE.divide(numerator, denominator)
+    if quotient.adjusted() >= _TRUNCATED_LIMIT - places:
+        return _divide_integers(numerator, denominator, places)
+    result = quotient.quantize(_exponent(places), rounding=ROUND_HALF_UP, context=CONTEXT)
+    return result if result else result.copy_abs()  # zero without a sign, as the integer path gives
+
+
+def _divide_integers(numerator, denominator, places: int) -> Decimal:
     n1, d1 = numerator.as_integer_ratio()
     n2, d2 = denominator.as_integer_ratio()
     num, den = n1 * d2 * 10**places, d1 * n2

@@ -251,7 +251,7 @@ _PERSON_FIELDS = ("username", "title", "first_name", "last_name")
 _YEAR_FIELDS = (
     "pk", "agreement_id", "parent_id", "order", "dimension_id", "dimension__order", "dimension__name_th",
     "agreement__unit__abbreviation", "agreement__unit__name_th", "name", "weight", "unit_of_measure",
-    "method", "direction", "criteria", "mandatory__code",
+    "method", "direction", "criteria", "mandatory_id", "mandatory__code",
     *(f"{who}__{f}" for who in ("supervisor", "collector") for f in ("id", *_PERSON_FIELDS)),
 )  # fmt: skip
 
@@ -269,11 +269,15 @@ class _YearKpi:
         "number",
         "depth",
         "child_list",
+        "mandatory_id",
+        "mandatory_code",
     )
 
     def __init__(self, row, dimension):
         self.row, self.pk, self.parent_id, self.order = row, row.pk, row.parent_id, row.order
         self.dimension_id, self.dimension = row.dimension_id, dimension
+        # The framework's code, so a mandatory KPI keeps its number in the export (selectors.outline).
+        self.mandatory_id, self.mandatory_code = row.mandatory_id, row.mandatory__code
 
 
 def year_workbook(fiscal_year, agreements_qs) -> Workbook:

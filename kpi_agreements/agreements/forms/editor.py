@@ -3,6 +3,8 @@ from django.utils.translation import gettext_lazy as _
 
 from kpi_agreements.agreements.access import get_agreement_for
 from kpi_agreements.agreements.models import KPI, Agreement, Party
+from kpi_agreements.agreements.selectors import outline
+from kpi_agreements.core.thai import local_name
 from kpi_agreements.core.validators import NameField
 from kpi_agreements.criteria.forms import WeightField
 from kpi_agreements.organisation.pickers import PersonPickerField, people_around, person_search
@@ -49,6 +51,12 @@ class KPIForm(forms.ModelForm):
     """The KPI Template (§6) without its criteria, which the criteria editor handles."""
 
     weight = WeightField()
+    # Moving a KPI under another (DOMAIN §4 nesting); the KPI services refuse cycles and other agreements.
+    parent = forms.ChoiceField(
+        required=False,
+        label=_("Parent KPI"),
+        help_text=_("Put this KPI, with its sub-KPIs, under another KPI of the agreement."),
+    )
     supervisor = PersonPickerField(required=False, label=_("KPI supervisor"))
     collector = PersonPickerField(required=False, label=_("Data collector"))
 
@@ -76,11 +84,12 @@ class KPIForm(forms.ModelForm):
         field_classes = {"name": NameField}
 
     # Fields a named KPI supervisor or data collector may not touch (§ issue 4.9: template fields only).
-    AGREEMENT_FIELDS = ("dimension", "weight", "supervisor", "collector")
+    AGREEMENT_FIELDS = ("dimension", "weight", "supervisor", "collector", "parent")
 
     def __init__(self, *args, agreement: Agreement, template_only=False, cascade_choices=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["dimension"].queryset = agreement.fiscal_year.dimensions.all()
+        self.fields["dimension"].label_from_instance = local_name
         self.fields["cascaded_from"].queryset = (
             cascade_choices if cascade_choices is not None else KPI.objects.none()
         )
@@ -94,6 +103,7 @@ class KPIForm(forms.ModelForm):
             self.fields[name].offer(
                 around, kind="agreement", obj=agreement.pk, keep=getattr(kpi, f"{name}_id")
             )
+        self._offer_parents(agreement, kpi)
         if kpi.pk and (kpi.parent_id or kpi.children.exists()):
             self.fields["dimension"].disabled = True
         if kpi.pk and kpi.children.exists():
@@ -113,6 +123,32 @@ class KPIForm(forms.ModelForm):
             )
         self.baseline_years = list(range(be - 3, be))
 
+    def _offer_parents(self, agreement: Agreement, kpi: KPI) -> None:
+        """The agreement's live KPIs in reading order, less this KPI and its own sub-KPIs."""
+        rows = outline(agreement.kpis.filter(cancelled_from_round__isnull=True).select_related("dimension"))
+        subtree, inside, depth = set(), False, 0
+        for row in rows:  # outline order: a KPI's subtree follows it, deeper than it
+            if row.pk == kpi.pk:
+                subtree.add(row.pk)
+                inside, depth = True, row.depth
+            elif inside and row.depth > depth:
+                subtree.add(row.pk)
+            else:
+                inside = False
+        self._parents = {str(r.pk): r for r in rows if r.pk not in subtree}
+        field = self.fields["parent"]
+        field.choices = [("", _("None: a top-level KPI"))] + [
+            (pk, f"{'— ' * r.depth}{r.number} {r.name}") for pk, r in self._parents.items()
+        ]
+        field.initial = str(kpi.parent_id) if kpi.parent_id else ""
+        if kpi.is_mandatory:
+            field.disabled = True  # the framework sets where a mandatory KPI stands
+            field.help_text = _("A mandatory KPI stays where the framework puts it.")
+
+    def clean_parent(self):
+        value = self.cleaned_data.get("parent") or ""
+        return self._parents.get(value) if value else None
+
     def clean(self):
         data = super().clean()
         self.instance.baseline = [
@@ -126,4 +162,6 @@ class KPIForm(forms.ModelForm):
             name: self.cleaned_data[name] for name in self.Meta.fields if not self.fields[name].disabled
         }
         values["baseline"] = self.instance.baseline
+        if not self.fields["parent"].disabled:
+            values["parent"] = self.cleaned_data["parent"]
         return values

@@ -37,8 +37,33 @@ class DimensionForm(forms.ModelForm):
             "name_en": forms.TextInput(attrs={"class": "form-control form-control-sm"}),
         }
 
+    def has_changed(self):
+        # A new row with neither name nor weight is an empty row left alone, whatever its order says.
+        if self.instance.pk is None and self.is_bound:
+            if not any(
+                (self.data.get(self.add_prefix(f)) or "").strip() for f in ("name_th", "name_en", "weight")
+            ):
+                return False
+        return super().has_changed()
 
-DimensionFormSet = forms.modelformset_factory(Dimension, form=DimensionForm, extra=2, can_delete=True)
+
+DimensionFormSet = forms.modelformset_factory(Dimension, form=DimensionForm, extra=1, can_delete=True)
+MAX_NEW_DIMENSIONS = 10
+
+
+def dimension_formset_class(extra: int):
+    """The dimensions' table with ``extra`` empty rows: as many as a new framework needs, else one, and more
+    on request ("add a row"), so a framework is entered in one save (issue 13.12)."""
+    extra = max(1, min(extra, MAX_NEW_DIMENSIONS))
+    return forms.modelformset_factory(Dimension, form=DimensionForm, extra=extra, can_delete=True)
+
+
+def natural_choices(mandatory, empty_label=None) -> list:
+    """(id, "code name") choices of mandatory KPIs, codes sorted naturally (8, 9, 10)."""
+    from kpi_agreements.agreements.selectors import natural_key
+
+    choices = [(m.pk, f"{m.code} {m.name}") for m in sorted(mandatory, key=lambda m: natural_key(m.code))]
+    return ([("", empty_label)] if empty_label is not None else []) + choices
 
 
 class MandatoryKPIForm(forms.ModelForm):
@@ -48,7 +73,7 @@ class MandatoryKPIForm(forms.ModelForm):
 
     class Meta:
         model = MandatoryKPI
-        fields = ["code", "dimension", "weight", "unit_types", *TEXT_FIELDS]
+        fields = ["code", "parent", "dimension", "weight", "unit_types", *TEXT_FIELDS]
         field_classes = {"name": NameField}
         widgets = {
             "unit_types": forms.CheckboxSelectMultiple,
@@ -58,13 +83,34 @@ class MandatoryKPIForm(forms.ModelForm):
             "data_source": forms.Textarea(attrs={"rows": 2}),
             "collection_method": forms.Textarea(attrs={"rows": 2}),
         }
-        help_texts = {"unit_types": _("Tick none to apply the KPI to every unit type.")}
+        help_texts = {
+            "unit_types": _("Tick none to apply the KPI to every unit type."),
+            "parent": _(
+                "Leave blank for a KPI of its own. A sub-KPI takes its parent's dimension and is numbered "
+                "under it (1.1, 1.2 …); the parent then weighs what its sub-KPIs weigh."
+            ),
+        }
 
     def __init__(self, *args, fiscal_year, **kwargs):
         super().__init__(*args, **kwargs)
         self.fiscal_year = fiscal_year
         self.fields["dimension"].queryset = fiscal_year.dimensions.all()
         self.fields["dimension"].empty_label = None
+        # A KPI cannot sit under itself or under one of its own sub-KPIs.
+        candidates = list(fiscal_year.mandatory_kpis.all())
+        excluded = set()
+        if self.instance.pk:
+            excluded, frontier = {self.instance.pk}, {self.instance.pk}
+            while frontier:
+                frontier = {m.pk for m in candidates if m.parent_id in frontier} - excluded
+                excluded |= frontier
+        parent = self.fields["parent"]
+        parent.queryset = fiscal_year.mandatory_kpis.exclude(pk__in=excluded)
+        parent.choices = natural_choices([m for m in candidates if m.pk not in excluded], "—")
+        if self.instance.pk and any(m.parent_id == self.instance.pk for m in candidates):
+            weight = self.fields["weight"]
+            weight.disabled, weight.required = True, False
+            weight.help_text = _("The sum of its sub-KPIs' weights.")
         self.fields["unit_types"].queryset = UnitType.objects.all()
         rows = list(self.instance.baseline or []) if self.instance.pk else []
         rows = rows[-BASELINE_ROWS:]
@@ -115,7 +161,7 @@ class MandatoryKPIForm(forms.ModelForm):
 
     def service_fields(self) -> dict:
         d = self.cleaned_data
-        fields = {name: d[name] for name in ["code", "dimension", "weight", *TEXT_FIELDS]}
+        fields = {name: d[name] for name in ["code", "parent", "dimension", "weight", *TEXT_FIELDS]}
         fields["baseline"] = self.baseline()
         return fields
 
@@ -130,7 +176,13 @@ class RedistributionRuleForm(forms.Form):
         super().__init__(*args, **kwargs)
         mandatory = fiscal_year.mandatory_kpis.all()
         self.fields["source"] = MandatoryChoiceField(queryset=mandatory, label=_("When a unit has no"))
-        self.fields["target"] = MandatoryChoiceField(queryset=mandatory, label=_("its weight goes to"))
+        self.fields["target"] = MandatoryChoiceField(
+            queryset=mandatory,
+            label=_("its weight goes to"),
+            help_text=_("A KPI of the same dimension; a parent KPI shares it among its sub-KPIs."),
+        )
+        choices = natural_choices(mandatory, "---------")
+        self.fields["source"].choices = self.fields["target"].choices = choices
         self.fields["amount"] = forms.DecimalField(
             label=_("Amount"),
             required=False,

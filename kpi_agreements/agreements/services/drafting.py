@@ -1,16 +1,12 @@
 """Creating the year's agreements, copying last year's, and editing an agreement's parties and plan."""
 
-from collections import defaultdict
-from decimal import Decimal
-
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
-from kpi_agreements import scoring
-from kpi_agreements.agreements.models import KPI, Agreement, MandatoryKPI, Party, SigningRule
-from kpi_agreements.agreements.selectors import outline, party_problems
+from kpi_agreements.agreements.models import KPI, Agreement, Party, SigningRule
+from kpi_agreements.agreements.selectors import mandatory_outline, mandatory_weights, outline, party_problems
 from kpi_agreements.agreements.services.kpis import check_editable, kpis_bulk_save
 from kpi_agreements.fiscal.models import FiscalYear
 from kpi_agreements.organisation.models import Unit
@@ -53,20 +49,6 @@ def default_parties(unit: Unit, ancestors: dict[str, Unit], rules: dict) -> list
     return parties
 
 
-def mandatory_weights(mandatory: list[MandatoryKPI], unit: Unit) -> dict[int, Decimal]:
-    """Weights of the mandatory KPIs that apply to the unit, after the framework's redistribution rules."""
-    applies = {m.pk for m in mandatory if not m.type_ids or unit.unit_type_id in m.type_ids}
-    dropped = [m.pk for m in mandatory if m.pk not in applies]
-    weights = {m.pk: m.weight for m in mandatory}
-    if not dropped or not applies:
-        return {pk: w for pk, w in weights.items() if pk in applies}
-    rules = defaultdict(list)
-    for m in mandatory:
-        for rule in m.rules_out.all():
-            rules[m.pk].append((rule.target_id, rule.amount))
-    return scoring.redistribute_weights(weights, dropped, rules)
-
-
 def _lock_year_creations(fiscal_year) -> None:
     """Creating agreements of a year takes turns: two people pressing "create" at once make one agreement
     per unit, and the second learns that it exists instead of meeting the unique constraint."""
@@ -91,9 +73,11 @@ def agreements_create(*, fiscal_year, units: list[Unit]) -> list[Agreement]:
     ancestor_paths = {path for u in units for path in u.ancestor_paths()}
     ancestors = {u.path: u for u in Unit.objects.filter(path__in=ancestor_paths).select_related("head")}
     rules = {r.unit_type_id: r for r in SigningRule.objects.all()}
-    mandatory = list(fiscal_year.mandatory_kpis.prefetch_related("unit_types", "rules_out"))
-    for m in mandatory:
-        m.type_ids = {t.pk for t in m.unit_types.all()}
+    # In reading order (codes sorted naturally, parents before their sub-KPIs), which is the order kept.
+    mandatory = mandatory_outline(
+        fiscal_year.mandatory_kpis.select_related("dimension").prefetch_related("unit_types", "rules_out")
+    )
+    by_type: dict = {}
     created = []
     for unit in units:
         agreement = Agreement.objects.create(unit=unit, fiscal_year=fiscal_year)
@@ -101,23 +85,23 @@ def agreements_create(*, fiscal_year, units: list[Unit]) -> list[Agreement]:
         for party in parties:
             party.agreement = agreement
         bulk_create_with_history(parties, Party)
-        weights = mandatory_weights(mandatory, unit)
-        kpis_bulk_save(
-            agreement=agreement,
-            new=[
-                KPI(
+        if unit.unit_type_id not in by_type:
+            by_type[unit.unit_type_id] = mandatory_weights(mandatory, unit.unit_type_id)
+        weights = by_type[unit.unit_type_id]
+        copies: dict = {}
+        for i, m in enumerate(mandatory):
+            if m.pk in weights:
+                # The framework's nesting is kept (1.1 under 1); a parent's weight is its sub-KPIs' sum.
+                copies[m.pk] = KPI(
                     agreement=agreement,
                     dimension_id=m.dimension_id,
+                    parent=copies.get(m.parent_id),
                     mandatory=m,
                     order=i,
-                    weight=weights[m.pk],
+                    weight=None if any(c.pk in weights for c in m.child_list) else weights[m.pk],
                     **m.template_values(),
                 )
-                for i, m in enumerate(mandatory)
-                if m.pk in weights
-            ],
-            reason="mandatory KPI",
-        )
+        kpis_bulk_save(agreement=agreement, new=list(copies.values()), reason="mandatory KPI")
         created.append(agreement)
     return created
 

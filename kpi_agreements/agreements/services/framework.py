@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from kpi_agreements.agreements.models import KPI, Dimension, MandatoryKPI, RedistributionRule, SigningRule
-from kpi_agreements.agreements.selectors import format_weight
+from kpi_agreements.agreements.selectors import format_weight, mandatory_outline
 from kpi_agreements.agreements.services.drafting import shift_baseline
 from kpi_agreements.criteria.validation import check_criteria, check_weight
 from kpi_agreements.fiscal.models import FiscalYear
@@ -78,6 +78,40 @@ def _rules_out_total(mandatory: MandatoryKPI) -> Decimal:
     return rules.aggregate(total=Sum("amount"))["total"] or Decimal(0)
 
 
+def _subtree(mandatory: MandatoryKPI) -> set[int]:
+    """The KPI's id and its sub-KPIs' at every depth."""
+    ids, frontier = {mandatory.pk}, [mandatory.pk]
+    while frontier:
+        frontier = list(MandatoryKPI.objects.filter(parent__in=frontier).values_list("pk", flat=True))
+        ids.update(frontier)
+    return ids
+
+
+def _check_rules_fit(mandatory: MandatoryKPI, weight: Decimal, field: str = "weight") -> None:
+    moved = _rules_out_total(mandatory)
+    if moved > weight:
+        raise ValidationError(
+            {
+                field: _(
+                    "The redistribution rules move %(moved)s of the weight of KPI %(code)s; "
+                    "its weight cannot be less."
+                )
+                % {"moved": format_weight(moved), "code": mandatory.code}
+            }
+        )
+
+
+def _sum_up(parent: MandatoryKPI | None) -> None:
+    """A parent's weight is the sum of its sub-KPIs' (DOMAIN §4), up to the top."""
+    while parent is not None:
+        total = parent.children.aggregate(total=Sum("weight"))["total"]
+        if total is not None and total != parent.weight:
+            _check_rules_fit(parent, total)
+            parent.weight = total
+            parent.save(update_fields=["weight"])
+        parent = parent.parent
+
+
 @transaction.atomic
 def mandatory_kpi_save(
     *, fiscal_year: FiscalYear, mandatory: MandatoryKPI | None = None, unit_types=(), **fields
@@ -85,16 +119,37 @@ def mandatory_kpi_save(
     """Create (``mandatory`` None) or change a mandatory KPI with its template, criteria and unit types.
 
     No unit types means the KPI applies to every unit type. Agreements already created keep their copy.
+    A ``parent`` makes it a sub-KPI (DOMAIN §4: "1 (20) = 1.1 (13) + 1.2 (5) + 1.3 (2)"): it takes the
+    parent's dimension and a code under the parent's, and the parent's weight becomes the sum of its
+    sub-KPIs' (a weight given for a KPI that has sub-KPIs is ignored).
     """
     _lock_year(fiscal_year)
     mandatory = mandatory or MandatoryKPI(fiscal_year=fiscal_year)
     if mandatory.fiscal_year_id != fiscal_year.pk:
         raise ValidationError(_("This mandatory KPI belongs to another fiscal year."))
+    old_parent = mandatory.parent if mandatory.parent_id else None
+    parent = fields["parent"] if "parent" in fields else old_parent
+    code = (fields.get("code") or "").strip()
+    fields["code"] = code
+    if parent is not None:
+        if parent.fiscal_year_id != fiscal_year.pk:
+            raise ValidationError(
+                {"parent": _("Choose a mandatory KPI of %(year)s.") % {"year": fiscal_year}}
+            )
+        if mandatory.pk is not None and parent.pk in _subtree(mandatory):
+            raise ValidationError({"parent": _("A KPI cannot be part of itself or of its own sub-KPIs.")})
+        if _last_part(code, parent.code) is None:
+            raise ValidationError(
+                {
+                    "code": _("A sub-KPI of %(parent)s is numbered %(parent)s.1, %(parent)s.2 …")
+                    % {"parent": parent.code}
+                }
+            )
+        fields["dimension"] = parent.dimension  # a sub-KPI belongs to its parent's dimension
+    fields["parent"] = parent
     dimension = fields.get("dimension")
     if dimension is None or dimension.fiscal_year_id != fiscal_year.pk:
         raise ValidationError({"dimension": _("Choose a dimension of %(year)s.") % {"year": fiscal_year}})
-    code = (fields.get("code") or "").strip()
-    fields["code"] = code
     if fiscal_year.mandatory_kpis.filter(code=code).exclude(pk=mandatory.pk).exists():
         raise ValidationError(
             {
@@ -102,36 +157,42 @@ def mandatory_kpi_save(
                 % {"year": fiscal_year, "code": code}
             }
         )
+    children = mandatory.children.aggregate(total=Sum("weight"))["total"] if mandatory.pk else None
+    if children is not None:
+        fields["weight"] = children
     weight = fields["weight"] = check_weight(fields.get("weight"))
     if mandatory.pk is not None:
-        moved = _rules_out_total(mandatory)
-        if moved > weight:
-            raise ValidationError(
-                {
-                    "weight": _(
-                        "The redistribution rules move %(moved)s of this KPI's weight; "
-                        "the weight cannot be less."
-                    )
-                    % {"moved": format_weight(moved)}
-                }
-            )
+        _check_rules_fit(mandatory, weight)
     if "criteria" in fields:
         check_criteria(fields.get("method", mandatory.method), fields["criteria"])
     for name, value in fields.items():
         setattr(mandatory, name, value)
     mandatory.save()
     mandatory.unit_types.set(unit_types)
+    if mandatory.pk is not None and children is not None:
+        # Its sub-KPIs follow it into another dimension.
+        for sub in MandatoryKPI.objects.filter(pk__in=_subtree(mandatory)).exclude(dimension=dimension):
+            sub.dimension = dimension
+            sub.save(update_fields=["dimension"])
+    _sum_up(parent)
+    if old_parent is not None and old_parent.pk != getattr(parent, "pk", None):
+        _sum_up(MandatoryKPI.objects.get(pk=old_parent.pk))
     return mandatory
+
+
+def _last_part(code: str, parent_code: str) -> int | None:
+    """n for a code parent_code.n, else None."""
+    rest = code[len(parent_code) + 1 :] if code.startswith(f"{parent_code}.") else ""
+    return int(rest) if rest.isdigit() else None
 
 
 @transaction.atomic
 def mandatory_kpi_delete(*, mandatory: MandatoryKPI) -> None:
-    """Refused while agreements carry a KPI made from it: they would silently stop being mandatory.
-
-    Its redistribution rules go with it.
+    """Refused while agreements carry a KPI made from it or from one of its sub-KPIs: they would silently stop
+    being mandatory. Its sub-KPIs and their redistribution rules go with it; its parent's weight follows.
     """
     _lock_year(mandatory.fiscal_year)
-    used = KPI.objects.filter(mandatory=mandatory).values("agreement_id").distinct().count()
+    used = KPI.objects.filter(mandatory__in=_subtree(mandatory)).values("agreement_id").distinct().count()
     if used:
         raise ValidationError(
             ngettext(
@@ -141,7 +202,9 @@ def mandatory_kpi_delete(*, mandatory: MandatoryKPI) -> None:
             )
             % {"count": used, "code": mandatory.code}
         )
-    mandatory.delete()
+    parent = mandatory.parent
+    mandatory.delete()  # its sub-KPIs and every rule from or to them go with it
+    _sum_up(parent)
 
 
 # --- redistribution rules ----------------------------------------------------------------------------
@@ -163,6 +226,21 @@ def redistribution_rule_add(
         raise ValidationError({"target": _("Choose a mandatory KPI of %(year)s.") % {"year": fiscal_year}})
     if source.pk == target.pk:
         raise ValidationError({"target": _("The weight must go to another KPI.")})
+    if target.pk in _subtree(source):
+        raise ValidationError(
+            {"target": _("The weight must go outside %(source)s and its sub-KPIs.") % {"source": source.code}}
+        )
+    if target.dimension_id != source.dimension_id:
+        # DOMAIN §4: dimension weights never move by redistribution.
+        raise ValidationError(
+            {
+                "target": _(
+                    "Dimension weights never move: the weight of %(source)s goes to a KPI of its own "
+                    "dimension, %(dimension)s."
+                )
+                % {"source": source.code, "dimension": source.dimension.name_th}
+            }
+        )
     if source.rules_out.filter(target=target).exists():
         raise ValidationError(
             {
@@ -239,13 +317,16 @@ def framework_copy_previous(*, fiscal_year: FiscalYear) -> None:
             weight=old.weight,
         )
     mandatory = {}
-    for old in previous.mandatory_kpis.prefetch_related("unit_types"):
+    # Parents first, so each sub-KPI finds its parent's copy.
+    previous_kpis = previous.mandatory_kpis.select_related("dimension").prefetch_related("unit_types")
+    for old in mandatory_outline(previous_kpis):
         values = old.template_values()
         if values["baseline"]:
             values["baseline"] = shift_baseline(values["baseline"], previous.be_year)
         new = MandatoryKPI.objects.create(
             fiscal_year=fiscal_year,
             dimension=dimensions[old.dimension_id],
+            parent=mandatory.get(old.parent_id),
             code=old.code,
             weight=old.weight,
             **values,

@@ -106,8 +106,17 @@ def kpi_create(
     return kpi
 
 
+KEEP = object()  # kpi_update(parent=KEEP): the KPI stays where it is
+
+
 @transaction.atomic
-def kpi_update(*, kpi: KPI, reason: str = "", user=None, amending=None, proposal=None, **fields) -> KPI:
+def kpi_update(
+    *, kpi: KPI, reason: str = "", user=None, amending=None, proposal=None, parent=KEEP, **fields
+) -> KPI:
+    """Change a KPI's fields; with ``parent`` (a KPI or None) also move it (``kpi_set_parent``), whose
+    dimension then wins over one in ``fields``."""
+    if parent is not KEEP and parent is not None:
+        fields.pop("dimension", None)
     kpis_bulk_save(
         agreement=kpi.agreement,
         changes=[(kpi, fields)],
@@ -116,6 +125,8 @@ def kpi_update(*, kpi: KPI, reason: str = "", user=None, amending=None, proposal
         amending=amending,
         proposal=proposal,
     )
+    if parent is not KEEP and (parent.pk if parent else None) != kpi.parent_id:
+        kpi = kpi_set_parent(kpi=kpi, parent=parent, user=user)
     return kpi
 
 
@@ -172,6 +183,42 @@ def kpi_move(*, kpi: KPI, step: int) -> None:
                 sibling.order = n
                 moved.append(sibling)
         _save(moved, ["order"], "moved", None)
+
+
+@transaction.atomic
+def kpi_set_parent(*, kpi: KPI, parent: KPI | None, user=None) -> KPI:
+    """Move an existing KPI, with its sub-KPIs, under ``parent`` (None: to the top level), last among its new
+    siblings. It takes the parent's dimension, as a sub-KPI must (DOMAIN §4); the parents' weights are summed
+    again. Refused: a parent of another agreement, the KPI itself or one of its own sub-KPIs (a cycle), and a
+    mandatory KPI, whose place the framework sets."""
+    with _writing(kpi.agreement_id) as agreement:
+        kpi = KPI.objects.select_related("dimension").get(pk=kpi.pk)
+        if (parent.pk if parent else None) == kpi.parent_id:
+            return kpi
+        if kpi.mandatory_id is not None:
+            raise ValidationError({"parent": _("A mandatory KPI stays where the framework puts it.")})
+        if parent is not None:
+            parent = KPI.objects.get(pk=parent.pk)  # as stored now, not as the caller read it
+            if parent.agreement_id != agreement.pk:
+                raise ValidationError({"parent": _("The parent KPI belongs to another agreement.")})
+            if parent.pk in _with_descendants(kpi):
+                raise ValidationError({"parent": _("A KPI cannot go under itself or one of its sub-KPIs.")})
+            if parent.cancelled_from_round is not None:
+                raise ValidationError({"parent": _("The parent KPI has been cancelled.")})
+        dimension_id = parent.dimension_id if parent else kpi.dimension_id
+        last = agreement.kpis.filter(parent=parent, dimension=dimension_id).aggregate(m=Max("order"))["m"]
+        kpi.parent, kpi.order = parent, (last or 0) + 1
+        moved = [kpi]
+        descendants = KPI.objects.filter(pk__in=_with_descendants(kpi)).exclude(pk=kpi.pk)
+        for row in [kpi, *descendants]:  # a subtree lives in one dimension
+            if row.dimension_id != dimension_id:
+                row.dimension_id = dimension_id
+                if row is not kpi:
+                    moved.append(row)
+        _save(moved[:1], ["parent", "order", "dimension"], "moved under a parent", user)
+        _save(moved[1:], ["dimension"], "moved under a parent", user)
+        _sync_parent_weights(agreement, user)
+    return kpi
 
 
 # --- many KPIs at once -------------------------------------------------------------------------------

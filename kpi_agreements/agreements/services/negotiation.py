@@ -13,6 +13,7 @@ from kpi_agreements.criteria.validation import check_criteria, check_weight
 from kpi_agreements.organisation.models import Resolution
 from kpi_agreements.organisation.selectors import committees_covering
 from kpi_agreements.organisation.services import resolution_record
+from kpi_agreements.workflow.notify import queue_notices
 from kpi_agreements.workflow.services import check_move, move, record
 
 LABELS = {
@@ -23,6 +24,18 @@ LABELS = {
     "lock": gettext_lazy("lock after signing"),
     "sign": gettext_lazy("sign"),
 }
+# Steps of the revision round on one KPI: recorded like moves, so each is announced once (addressers.py).
+KPI_STEPS = {
+    "comment": gettext_lazy("comment"),
+    "propose": gettext_lazy("propose"),
+    "accept": gettext_lazy("accept the proposal"),
+    "reject": gettext_lazy("reject the proposal"),
+}
+
+
+def _announce(obj, action: str, user, comment: str = "") -> None:
+    """A step with no change of state (a comment, a proposal and its answer): a row, and its notices."""
+    queue_notices(record(obj, action=action, from_state="", to_state="", actor=user, comment=comment))
 
 
 def _locked(pk) -> Agreement:
@@ -124,7 +137,9 @@ def kpi_comment_add(*, kpi: KPI, user, text: str) -> KPIComment:
     _check_negotiating(agreement)
     if not text.strip():
         raise ValidationError({"text": _("Write the comment.")})
-    return KPIComment.objects.create(kpi=kpi, author=user, text=text)
+    comment = KPIComment.objects.create(kpi=kpi, author=user, text=text)
+    _announce(comment, "comment", user)  # the unit is told of each comment, once
+    return comment
 
 
 @transaction.atomic
@@ -137,9 +152,11 @@ def proposal_add(*, kpi: KPI, user, weight=None, method="", direction="", criter
         weight = check_weight(weight)
     if criteria is not None:
         check_criteria(method, criteria)
-    return Proposal.objects.create(
+    proposal = Proposal.objects.create(
         kpi=kpi, author=user, weight=weight, method=method, direction=direction, criteria=criteria, note=note
     )
+    _announce(proposal, "propose", user)
+    return proposal
 
 
 @transaction.atomic
@@ -167,4 +184,5 @@ def proposal_decide(*, proposal: Proposal, user, accept: bool) -> Proposal:
     proposal.status = Proposal.Status.ACCEPTED if accept else Proposal.Status.REJECTED
     proposal.decided_by, proposal.decided_at = user, timezone.now()
     proposal.save()
+    _announce(proposal, "accept" if accept else "reject", user)  # its author learns the answer
     return proposal

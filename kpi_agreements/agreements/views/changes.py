@@ -67,15 +67,6 @@ def _detail_context(
     editable = change.status == ChangeRequest.Status.DRAFT and is_editor(user, agreement)
     member = submitted and sits_on_committee_for(user, agreement)
     deciding = member and can_decide(user, agreement, change)
-    after = None
-    if change.status in (ChangeRequest.Status.DRAFT, ChangeRequest.Status.SUBMITTED) and items:
-        weights = changes.weights_after(change.agreement, items)
-        names = {k.pk: k.name for k in change.agreement.kpis.all()}
-        names.update({("new", i.pk): i.name for i in items if i.kind == ChangeItem.Kind.ADD})
-        after = {
-            "rows": [(names.get(key, "?"), w) for key, w in weights.items()],
-            "total": sum(weights.values()),
-        }
     return {
         "change": change,
         "agreement": change.agreement,
@@ -84,7 +75,8 @@ def _detail_context(
         "deciding": deciding,
         "conflicted_member": member and not deciding,
         "nobody_decides": submitted and not deciders(agreement, change),
-        "after": after,
+        # The before/after the committee decides on, the same before the decision as after it (§9).
+        "comparison": changes.change_comparison(change),
         "timeline": timeline(change, changes.LABELS),
         "evidence": change.evidence.all(),
         "item_form": item_form or (ChangeItemForm(change=change) if editable else None),
@@ -214,20 +206,18 @@ def agreement_versions(request, pk, number=None):
     versions = list(agreement.versions.select_related("change_request"))
     chosen = next((v for v in versions if v.number == number), versions[-1] if versions else None)
     before = next((v for v in versions if chosen and v.number == chosen.number - 1), None)
-    rows = _compare(before.snapshot if before else None, chosen.snapshot if chosen else None)
+    old, new = (before.snapshot if before else None), (chosen.snapshot if chosen else None)
+    rows = changes.compare(old, new, agreement.fiscal_year.policy)
+    dimensions = changes.dimension_weights(old, new, agreement.fiscal_year.dimensions.all())
     return render(
         request,
         "agreements/versions.html",
-        {"agreement": agreement, "versions": versions, "chosen": chosen, "before": before, "rows": rows},
+        {
+            "agreement": agreement,
+            "versions": versions,
+            "chosen": chosen,
+            "before": before,
+            "rows": rows,
+            "dimensions": dimensions,
+        },
     )
-
-
-def _compare(old, new) -> list[dict]:
-    old_kpis = {k["id"]: k for k in (old or {}).get("kpis", [])}
-    new_kpis = {k["id"]: k for k in (new or {}).get("kpis", [])}
-    rows = []
-    for kid in list(old_kpis) + [k for k in new_kpis if k not in old_kpis]:
-        a, b = old_kpis.get(kid), new_kpis.get(kid)
-        changed = a != b if a and b else True
-        rows.append({"before": a, "after": b, "changed": changed})
-    return rows

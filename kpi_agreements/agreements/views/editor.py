@@ -1,9 +1,16 @@
+from types import SimpleNamespace
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch
+from django.core.paginator import Paginator
+from django.db.models import Case, Exists, F, Func, OuterRef, Prefetch, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -13,20 +20,24 @@ from kpi_agreements.agreements.access import (
     can_decide,
     can_edit_agreement,
     can_edit_template,
+    conflicted,
     deciders,
     get_agreement_for,
     get_kpi_for,
     is_editor,
     sits_on_committee_for,
+    visible_q,
 )
 from kpi_agreements.agreements.forms.editor import ActionPlanForm, KPIForm, PartyFormSet
 from kpi_agreements.agreements.history import kpi_changes
-from kpi_agreements.agreements.models import KPI, Agreement
+from kpi_agreements.agreements.models import KPI, Agreement, KPIComment, Proposal
 from kpi_agreements.agreements.services import changes, drafting, kpis, negotiation
 from kpi_agreements.core.params import id_param
+from kpi_agreements.core.thai import be_date
 from kpi_agreements.criteria.forms import CalculatorForm, CriteriaForm
 from kpi_agreements.fiscal.access import get_fiscal_year_for
 from kpi_agreements.fiscal.models import FiscalYear
+from kpi_agreements.organisation.models import Unit
 from kpi_agreements.organisation.views import _apply_errors
 from kpi_agreements.workflow.services import timeline
 
@@ -40,28 +51,70 @@ def agreements_home(request):
 
 
 def _editor_context(request, agreement: Agreement) -> dict:
-    """Everything the editor shows, in a fixed number of queries whatever the number of KPIs."""
-    all_kpis = list(
-        agreement.kpis.select_related(
-            "dimension", "supervisor", "collector", "cascaded_from__agreement__unit"
-        )
-    )
-    kpis = selectors.outline([k for k in all_kpis if k.cancelled_from_round is None])
+    """Everything the editor shows, in a fixed number of queries whatever the number of KPIs.
+
+    The page is the one most often read, so it reads lean: the dimensions are attached to the KPIs from
+    their list, not joined to every row; what a row shows of the KPI it serves and of its supervisor comes
+    as values; the URLs of a row are made from one reversal each (``_row_urls``)."""
     dimensions = list(agreement.fiscal_year.dimensions.all())
+    by_pk = {d.pk: d for d in dimensions}
+    all_kpis = list(
+        agreement.kpis.select_related("supervisor")
+        .annotate(
+            # The revision round at a glance: which KPIs the committee commented on or proposes to change.
+            comment_count=_count(KPIComment.objects.filter(kpi=OuterRef("pk"))),
+            pending_count=_count(Proposal.objects.filter(kpi=OuterRef("pk"), status=Proposal.Status.PENDING)),
+            served_unit=F("cascaded_from__agreement__unit__abbreviation"),
+        )
+        .order_by("order", "pk")
+    )
+    for kpi in all_kpis:
+        if kpi.dimension_id in by_pk:
+            kpi.dimension = by_pk[kpi.dimension_id]
+    kpis = selectors.outline([k for k in all_kpis if k.cancelled_from_round is None])
+    _row_urls(kpis, agreement)
     report = selectors.weight_report(kpis, dimensions)
     groups = [
         (d, [k for k in kpis if k.dimension_id == d.pk], total, diff) for d, total, diff in report.dimensions
     ]
+    workflow = _workflow_context(request, agreement)
+    problems = selectors.submission_problems(agreement, kpis, report)
+    # Who signs comes first in the readiness box: a missing pledgor must not hide below a list of weights.
+    about_parties = set(selectors.party_problems(workflow["parties"]))
+    problems = sorted(problems, key=lambda p: p not in about_parties)
     return {
         "agreement": agreement,
         "groups": groups,
         "report": report,
-        "problems": selectors.submission_problems(agreement, kpis, report),
-        "can_edit": can_edit_agreement(request.user, agreement),
+        "problems": problems,
+        "can_edit": workflow["is_editor"] and agreement.is_editable,  # can_edit_agreement, asked once
         "kpi_count": len(kpis),
         "cancelled": [k for k in all_kpis if k.cancelled_from_round is not None],
-        **_workflow_context(request, agreement),
+        # Proposals can be answered only while the committee negotiates; afterwards they are history.
+        "negotiating": agreement.status in (Agreement.Status.SUBMITTED, Agreement.Status.REVISION),
+        **workflow,
     }
+
+
+def _count(rows):
+    """A correlated COUNT(*), so the KPI rows need no join and GROUP BY over all their columns."""
+    return Coalesce(Subquery(rows.order_by().annotate(n=Func(F("pk"), function="COUNT")).values("n")), 0)
+
+
+SENTINEL = 987654321  # a pk no row has: reversed once, then replaced by each KPI's
+
+
+def _row_urls(kpis: list[KPI], agreement: Agreement) -> None:
+    """Each row's links and form targets: a reversal per kind instead of several per KPI."""
+    names = {"detail_url": "kpi_detail", "weight_url": "kpi_weight", "move_url": "kpi_move"}
+    patterns = {attr: reverse(name, args=[SENTINEL]) for attr, name in names.items()}
+    sub_url = f"{reverse('kpi_create', args=[agreement.pk])}?parent="
+    mark = str(SENTINEL)
+    for kpi in kpis:
+        pk = str(kpi.pk)
+        for attr, pattern in patterns.items():
+            setattr(kpi, attr, pattern.replace(mark, pk))
+        kpi.sub_url = sub_url + pk
 
 
 def _workflow_context(request, agreement: Agreement) -> dict:
@@ -69,20 +122,49 @@ def _workflow_context(request, agreement: Agreement) -> dict:
     user = request.user
     parties = list(agreement.parties.select_related("person"))
     editor = is_editor(user, agreement)
-    window = changes.open_window(agreement.fiscal_year) if agreement.is_locked else None
-    member = sits_on_committee_for(user, agreement)
+    windows = change_windows(agreement) if agreement.is_locked else []
+    window = next((w["milestone"] for w in windows if w["open"]), None)
+    # The committee's buttons and notices show only while the agreement is before it: only then ask.
+    submitted = agreement.status == Agreement.Status.SUBMITTED
+    member = submitted and sits_on_committee_for(user, agreement)
+    decides = member and not conflicted(user, agreement)  # can_decide, without asking about the seat twice
     return {
         "parties": parties,
         "is_editor": editor,
-        "is_committee": member and can_decide(user, agreement),
+        "is_committee": decides,
         # §5: a member who may not decide is told whether anyone else can, instead of being shown the buttons.
-        "conflicted_member": member and not can_decide(user, agreement),
-        "nobody_decides": agreement.status == Agreement.Status.SUBMITTED and not deciders(agreement),
+        "conflicted_member": member and not decides,
+        "nobody_decides": submitted and not deciders(agreement),
         "my_parties": [p for p in parties if p.person_id == user.pk and p.signed_at is None],
         "timeline": timeline(agreement, negotiation.LABELS),
         "change_requests": agreement.change_requests.select_related("opened_by"),
         "change_window": window if editor else None,
+        "change_windows": windows,
+        "window_note": _window_note(windows),
     }
+
+
+def change_windows(agreement: Agreement, today=None) -> list[dict]:
+    """The year's two change-request windows (DOMAIN §9), each closing on its deadline rolled to a working
+    day, and whether it is open ``today``, still to come or past."""
+    today = today or timezone.localdate()
+    return [
+        {"milestone": m, "start": start, "end": end, "open": start <= today <= end, "coming": today < start}
+        for m, start, end in changes.window_bounds(agreement.fiscal_year)
+    ]
+
+
+def _window_note(windows: list[dict]) -> str:
+    """ "Open now until …", or when the next window opens, or that none is left this year."""
+    current = next((w for w in windows if w["open"]), None)
+    if current:
+        return _("A change request can be opened now, until %(end)s.") % {"end": be_date(current["end"])}
+    coming = next((w for w in windows if w["coming"]), None)
+    if coming:
+        return _("The next window for change requests opens on %(start)s.") % {
+            "start": be_date(coming["start"])
+        }
+    return _("No window for change requests is left this year.") if windows else ""
 
 
 @login_required
@@ -160,12 +242,11 @@ def _kpi_form_page(request, agreement, kpi, *, template_only=False):
             )
             try:
                 if kpi.pk:
-                    kpis.kpi_update(kpi=kpi, **values)
+                    kpi = kpis.kpi_update(kpi=kpi, **values)
                 else:
                     dimension = values.pop("dimension", None) or kpi.dimension
-                    kpi = kpis.kpi_create(
-                        agreement=agreement, dimension=dimension, parent=kpi.parent, **values
-                    )
+                    parent = values.pop("parent", kpi.parent)
+                    kpi = kpis.kpi_create(agreement=agreement, dimension=dimension, parent=parent, **values)
             except ValidationError as exc:
                 _apply_errors(kpi_form, exc)
             else:
@@ -218,9 +299,9 @@ def kpi_detail(request, pk):
             "number": number,
             "agreement": kpi.agreement,
             "children": [k for k in rows if k.parent_id == kpi.pk],
+            # EXISTS, not a join and DISTINCT: an agreement serving the KPI several times is listed once.
             "cascaded_to": agreements_visible_to(request.user)
-            .filter(kpis__cascaded_from=kpi)
-            .distinct()
+            .filter(Exists(KPI.objects.filter(agreement=OuterRef("pk"), cascaded_from=kpi)))
             .select_related("unit")
             .prefetch_related(
                 Prefetch("kpis", queryset=KPI.objects.filter(cascaded_from=kpi), to_attr="served_by")
@@ -280,15 +361,87 @@ def kpi_delete(request, pk):
     return redirect("agreement_detail", pk=kpi.agreement_id)
 
 
+CASCADE_PAGE = 50
+CASCADE_FOUND = 20  # units listed for a search on the map
+
+
 @login_required
 def cascade_map(request, pk):
-    """The chain from ministry to bureau: each visible KPI under the parent-unit KPI it serves."""
+    """One unit's KPIs, each followed by the KPIs of the units directly below that serve it (§6), 50 rows
+    a page; a chain is followed down by opening the map of a unit below (``?unit=``).
+
+    A ministry's year holds tens of thousands of KPIs, so the page reads one unit at a time, as values, in
+    a fixed number of queries (the whole year's chains once took seconds to draw)."""
     year = get_fiscal_year_for(request.user, pk)
-    kpis = (
-        KPI.objects.filter(agreement__in=agreements_visible_to(request.user), agreement__fiscal_year=year)
-        .select_related("agreement__unit", "dimension")
-        .order_by("agreement__unit__path", "dimension__order", "order")
-    )
-    return render(
-        request, "agreements/cascade_map.html", {"year": year, "rows": selectors.cascade_chains(kpis)}
+    visible = agreements_visible_to(request.user).filter(fiscal_year=year).order_by()
+    unit_pk = id_param(request, "unit")
+    own = visible.values("pk", "unit_id", "unit__path", "unit__abbreviation", "unit__name_th")
+    if unit_pk is None:
+        agreement = own.order_by("unit__path").first()  # the top of what the user reads
+    elif (agreement := own.filter(unit=unit_pk).first()) is None:
+        raise Http404
+    q = request.GET.get("q", "").strip()[:100]
+    context = {"year": year, "q": q, "agreement": agreement, "rows": [], "page": None, "ancestors": []}
+    if q:
+        context["units_found"] = list(
+            visible.filter(Q(unit__name_th__icontains=q) | Q(unit__abbreviation__icontains=q))
+            .order_by("unit__path")
+            .values("unit_id", "unit__abbreviation", "unit__name_th")[:CASCADE_FOUND]
+        )
+    if agreement is not None:
+        path, steplen = agreement["unit__path"], Unit.steplen
+        above = [path[:n] for n in range(steplen, len(path), steplen)]
+        context["ancestors"] = list(
+            visible.filter(unit__path__in=above)
+            .order_by("unit__path")
+            .values("unit_id", "unit__abbreviation", "unit__name_th")
+        )
+        page = Paginator(_cascade_rows(request.user, agreement["pk"]), CASCADE_PAGE).get_page(
+            request.GET.get("page")
+        )
+        context["page"] = page
+        context["rows"] = [(SimpleNamespace(**row), row["level"]) for row in page]
+        context["query"] = urlencode({k: v for k, v in (("unit", unit_pk), ("q", q)) if v})
+    return render(request, "agreements/cascade_map.html", context)
+
+
+def _cascade_rows(user, agreement_pk: int):
+    """The agreement's KPIs (level 0), each followed by the visible KPIs that serve it (level 1), as values
+    in reading order: the served KPI's dimension and place, then the serving unit's place in the tree."""
+    tops = list(KPI.objects.filter(agreement=agreement_pk).order_by().values_list("pk", flat=True))
+    top = Q(agreement=agreement_pk)
+
+    def own_or_served(mine, served):
+        return Case(When(top, then=F(mine)), default=F(served))
+
+    return (
+        # Two indexed lookups (the KPIs themselves, and those pointing to them), not a join to filter on.
+        KPI.objects.filter(Q(pk__in=tops) | Q(cascaded_from__in=tops))
+        .filter(visible_q(user, "agreement__"))
+        .annotate(
+            level=Case(When(top, then=Value(0)), default=Value(1)),
+            top_dimension=own_or_served("dimension__order", "cascaded_from__dimension__order"),
+            top_order=own_or_served("order", "cascaded_from__order"),
+            top_pk=own_or_served("pk", "cascaded_from_id"),
+        )
+        .order_by(
+            "top_dimension",
+            "top_order",
+            "top_pk",
+            "level",
+            "agreement__unit__path",
+            "dimension__order",
+            "order",
+            "pk",
+        )
+        .values(
+            "pk",
+            "name",
+            "weight",
+            "level",
+            unit_id=F("agreement__unit_id"),
+            unit=F("agreement__unit__abbreviation"),
+            serves=F("cascaded_from__name"),
+            serves_unit=F("cascaded_from__agreement__unit__abbreviation"),
+        )
     )

@@ -4,8 +4,6 @@ Thin views: access check, form, one service call, redirect. Managers of a root u
 the signing rules (they are organisation-wide, like the calendar); everyone logged in reads them.
 """
 
-from decimal import Decimal
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -20,12 +18,13 @@ from kpi_agreements import scoring
 from kpi_agreements.agreements import selectors
 from kpi_agreements.agreements.access import agreements_visible_to
 from kpi_agreements.agreements.forms.framework import (
+    MAX_NEW_DIMENSIONS,
     AgreementCopyForm,
     AgreementsCreateForm,
-    DimensionFormSet,
     MandatoryKPIForm,
     RedistributionRuleForm,
     SigningRuleFormSet,
+    dimension_formset_class,
 )
 from kpi_agreements.agreements.models import Agreement, MandatoryKPI, SigningRule
 from kpi_agreements.agreements.services import drafting, framework
@@ -55,36 +54,64 @@ def _apply_row_errors(forms_by_key: dict, exc: ValidationError, param: str, fall
 # --- the framework -----------------------------------------------------------------------------------
 
 
-def _dimension_formset(year, data=None):
+NEW_FRAMEWORK_ROWS = 4  # DOMAIN §4: a framework has four dimensions, as FY2552's
+
+
+def _new_rows(request, year, previous) -> int:
+    """Empty rows offered for new dimensions: asked for (?rows=), else a new framework's usual count (the
+    previous year's, or four), else one."""
+    try:
+        return int(request.GET.get("rows", ""))
+    except ValueError:
+        pass
+    if year.dimensions.exists():
+        return 1
+    return (previous.dimensions.count() if previous else 0) or NEW_FRAMEWORK_ROWS
+
+
+def _dimension_formset(year, data=None, extra=1):
     # The empty rows for new dimensions come numbered after the last one; the same initial values must be
     # given when the form is posted, or an untouched empty row would count as changed.
     last = max(year.dimensions.values_list("order", flat=True), default=0)
-    initial = [{"order": last + i} for i in range(1, DimensionFormSet.extra + 1)]
-    return DimensionFormSet(data, queryset=year.dimensions.all(), prefix="dimensions", initial=initial)
+    initial = [{"order": last + i} for i in range(1, MAX_NEW_DIMENSIONS + 1)]
+    formset_class = dimension_formset_class(extra)
+    return formset_class(data, queryset=year.dimensions.all(), prefix="dimensions", initial=initial)
 
 
 def _framework_context(request, year, formset=None, rule_form=None):
     can_manage = can_manage_years(request.user)
     dimensions = list(year.dimensions.all())
-    mandatory = list(year.mandatory_kpis.select_related("dimension").prefetch_related("unit_types"))
-    groups = [(d, [m for m in mandatory if m.dimension_id == d.pk]) for d in dimensions]
-    total = sum((d.weight for d in dimensions), Decimal(0))
+    rows = selectors.mandatory_outline(
+        year.mandatory_kpis.select_related("dimension").prefetch_related("unit_types", "rules_out")
+    )
+    groups = [(d, [m for m in rows if m.dimension_id == d.pk]) for d in dimensions]
+    check = selectors.framework_check(year, rows)
+    total = check.total
     previous = FiscalYear.objects.filter(be_year=year.be_year - 1).first()
+    extra = 0
     if can_manage:
         if formset is None:
-            formset = _dimension_formset(year)
+            extra = _new_rows(request, year, previous)
+            formset = _dimension_formset(year, extra=extra)
         if rule_form is None:
             rule_form = RedistributionRuleForm(fiscal_year=year)
+    rules = sorted(
+        year.redistribution_rules.select_related("source", "target"),
+        key=lambda r: (selectors.natural_key(r.source.code), selectors.natural_key(r.target.code)),
+    )
     return {
         "year": year,
         "can_manage": can_manage,
         "dimensions": dimensions,
         "groups": groups,
+        # Per dimension: (dimension, mandatory weight, room left for the units' own KPIs).
+        "check": check,
         "total": total,
         "balanced": total == framework.HUNDRED,
-        "rules": year.redistribution_rules.select_related("source", "target"),
+        "rules": rules,
         "formset": formset,
-        "rule_form": rule_form if mandatory else None,
+        "more_rows": min(max(extra, 1) + 1, MAX_NEW_DIMENSIONS),
+        "rule_form": rule_form if rows else None,
         "previous": previous,
         "can_copy": can_manage and not dimensions and previous is not None,
     }
@@ -149,7 +176,12 @@ def mandatory_kpi_edit(request, pk, mpk=None):
         return render(
             request,
             "agreements/framework_mandatory_detail.html",
-            {"year": year, "mandatory": mandatory, "unit_types": mandatory.unit_types.all()},
+            {
+                "year": year,
+                "mandatory": mandatory,
+                "unit_types": mandatory.unit_types.all(),
+                "children": sorted(mandatory.children.all(), key=lambda m: selectors.natural_key(m.code)),
+            },
         )
     if not year.dimensions.exists():
         messages.error(request, _("Set up the dimensions of %(year)s first.") % {"year": year})
@@ -190,9 +222,49 @@ def mandatory_kpi_edit(request, pk, mpk=None):
     return render(
         request,
         "agreements/framework_mandatory_form.html",
-        {"year": year, "mandatory": mandatory, "form": form, "criteria_form": criteria_form, "title": title},
+        {
+            "year": year,
+            "mandatory": mandatory,
+            "form": form,
+            "criteria_form": criteria_form,
+            "title": title,
+            "deletion": _deletion(mandatory) if mandatory else None,
+        },
         status=400 if form.errors or criteria_form.errors else 200,
     )
+
+
+def _deletion(mandatory: MandatoryKPI) -> dict:
+    """The confirmation of deleting a mandatory KPI, naming what goes with it (issue 13.12)."""
+    effects = selectors.mandatory_delete_effects(mandatory)
+    parts = [
+        _("Delete mandatory KPI %(code)s %(name)s (weight %(weight)s)?")
+        % {
+            "code": mandatory.code,
+            "name": mandatory.name,
+            "weight": selectors.format_weight(mandatory.weight),
+        }
+    ]
+    if effects["children"]:
+        parts.append(
+            _("Its sub-KPIs %(codes)s are deleted with it.")
+            % {"codes": ", ".join(m.code for m in effects["children"])}
+        )
+    if effects["rules"]:
+        parts.append(
+            ngettext(
+                "The redistribution rule %(rules)s is deleted with it.",
+                "The redistribution rules %(rules)s are deleted with it.",
+                len(effects["rules"]),
+            )
+            % {"rules": ", ".join(f"{r.source.code} → {r.target.code}" for r in effects["rules"])}
+        )
+    if mandatory.parent_id:
+        parts.append(
+            _("KPI %(parent)s will weigh what its other sub-KPIs weigh.") % {"parent": mandatory.parent.code}
+        )
+    parts.append(_("Agreements already created keep their copies."))
+    return {**effects, "question": " ".join(parts)}
 
 
 @login_required
@@ -312,8 +384,12 @@ def _year_agreements_context(request, year, create_form=None, copy_form=None):
         Agreement.objects.filter(pk__in=visible)
         .select_related("unit__unit_type")
         .annotate(
-            kpi_count=Count("kpis"),
-            total_weight=Sum("kpis__weight", filter=Q(kpis__parent__isnull=True)),
+            # KPIs cancelled by an approved change request are no longer part of the agreement (§9).
+            kpi_count=Count("kpis", filter=Q(kpis__cancelled_from_round__isnull=True)),
+            total_weight=Sum(
+                "kpis__weight",
+                filter=Q(kpis__parent__isnull=True, kpis__cancelled_from_round__isnull=True),
+            ),
         )
         .order_by("unit__path")
     )
@@ -347,10 +423,19 @@ def _year_agreements_context(request, year, create_form=None, copy_form=None):
     }
 
 
+def _warn_framework(request, year, context) -> None:
+    """Before the year's agreements are created, say what in the framework would make them start wrong."""
+    if context["candidates"]:
+        for problem in selectors.framework_check(year).problems:
+            messages.warning(request, _("Framework: %(problem)s") % {"problem": problem})
+
+
 @login_required
 def year_agreements(request, pk):
     year = get_fiscal_year_for(request.user, pk)
-    return render(request, "agreements/year_agreements.html", _year_agreements_context(request, year))
+    context = _year_agreements_context(request, year)
+    _warn_framework(request, year, context)
+    return render(request, "agreements/year_agreements.html", context)
 
 
 def _allowed_units(request):

@@ -1,8 +1,12 @@
 """Thin views over the agreement's workflow: access check, form, one service call, redirect."""
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -11,7 +15,9 @@ from kpi_agreements.agreements.access import decidable_by, get_agreement_for, ge
 from kpi_agreements.agreements.forms.negotiation import ProposalForm, ResolutionForm
 from kpi_agreements.agreements.models import Agreement, ChangeRequest, Party
 from kpi_agreements.agreements.services import negotiation
+from kpi_agreements.core.params import id_param
 from kpi_agreements.criteria.forms import CalculatorForm, CriteriaForm
+from kpi_agreements.fiscal.models import FiscalYear
 from kpi_agreements.organisation.views import _apply_errors
 
 
@@ -86,6 +92,8 @@ def kpi_comment_add(request, pk):
         negotiation.kpi_comment_add(kpi=kpi, user=request.user, text=request.POST.get("text", ""))
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("The comment was sent to the unit."))
     return redirect("kpi_detail", pk=pk)
 
 
@@ -124,35 +132,74 @@ def proposal_add(request, pk):
 def proposal_decide(request, pk):
     proposal = get_proposal_for(request.user, pk)
     kpi = proposal.kpi
+    accept = request.POST.get("accept") == "1"
     try:
-        negotiation.proposal_decide(
-            proposal=proposal, user=request.user, accept=request.POST.get("accept") == "1"
-        )
+        negotiation.proposal_decide(proposal=proposal, user=request.user, accept=accept)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
+    else:
+        text = (
+            _("You accepted the proposal: the KPI now has the proposed values, and %(author)s is told.")
+            if accept
+            else _("You rejected the proposal: the KPI stays as it was, and %(author)s is told.")
+        )
+        messages.success(request, text % {"author": proposal.author.display_name})
     return redirect("kpi_detail", pk=kpi.pk)
+
+
+QUEUE_PAGE = 50
 
 
 @login_required
 def committee_queue(request):
     """Everything the user may decide on, in one list: items where the user is conflicted (§5) are left to
-    the other members of the committee."""
+    the other members of the committee. A committee covering a whole ministry sees thousands: 50 of each
+    a page, searched by the unit's name or abbreviation and filtered by year."""
+    q = request.GET.get("q", "").strip()[:100]
+    year = id_param(request, "year")
     agreements = (
-        Agreement.objects.filter(decidable_by(request.user), status=Agreement.Status.SUBMITTED)
+        _queue_filter(
+            Agreement.objects.filter(decidable_by(request.user), status=Agreement.Status.SUBMITTED), q, year
+        )
         .select_related("unit", "fiscal_year")
-        .order_by("fiscal_year", "unit__path")
+        .order_by("-fiscal_year__be_year", "unit__path", "pk")
     )
+    changes = _queue_filter(pending_change_requests(request.user), q, year, "agreement__").order_by(
+        "-agreement__fiscal_year__be_year", "agreement__unit__path", "pk"
+    )
+    query = urlencode([(k, v) for k, v in (("q", q), ("year", year)) if v])
     return render(
         request,
         "agreements/committee_queue.html",
-        {"agreements": agreements, "change_requests": pending_change_requests(request.user)},
+        {
+            "agreements": Paginator(agreements, QUEUE_PAGE).get_page(request.GET.get("page")),
+            "change_requests": Paginator(changes, QUEUE_PAGE).get_page(request.GET.get("cpage")),
+            "q": q,
+            "year": year,
+            "years": FiscalYear.objects.filter(committees__members__person=request.user.pk).distinct(),
+            "query": query,
+            "agreements_query": "&".join(filter(None, [query, _param(request, "cpage")])),
+            "changes_query": "&".join(filter(None, [query, _param(request, "page")])),
+        },
     )
 
 
+def _param(request, name: str) -> str:
+    value = request.GET.get(name, "")
+    return urlencode({name: value}) if value else ""
+
+
+def _queue_filter(rows, q: str, year: int | None, to: str = ""):
+    for word in q.split()[:5]:
+        rows = rows.filter(
+            Q(**{f"{to}unit__name_th__icontains": word}) | Q(**{f"{to}unit__abbreviation__icontains": word})
+        )
+    return rows.filter(**{f"{to}fiscal_year": year}) if year is not None else rows
+
+
 def pending_change_requests(user):
-    decidable = Agreement.objects.filter(decidable_by(user)).values("pk")
     return (
-        ChangeRequest.objects.filter(status=ChangeRequest.Status.SUBMITTED, agreement__in=decidable)
+        ChangeRequest.objects.filter(decidable_by(user, "agreement__"), status=ChangeRequest.Status.SUBMITTED)
         .exclude(opened_by=user.pk)
         .select_related("agreement__unit", "agreement__fiscal_year")
     )

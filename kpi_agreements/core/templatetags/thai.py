@@ -23,3 +23,9 @@ def be_date_weekday(value):
 @register.filter
 def thai_digits(value):
     return thai.thai_digits(value)
+
+
+@register.filter
+def local_name(value):
+    """{{ dimension|local_name }}: the English name on an English page when there is one (core.thai)."""
+    return thai.local_name(value) if value is not None else ""

@@ -75,7 +75,7 @@ def as_json(card) -> dict:
     }
 
 
-def _flags(report: RoundReport, items, card) -> list[str]:
+def _flags(report: RoundReport, items, card, changed: dict) -> list[str]:
     policy = report.round.fiscal_year.policy
     found = set()
     counted = {i.code for i in card_items(items)} if card else set()
@@ -86,35 +86,45 @@ def _flags(report: RoundReport, items, card) -> list[str]:
             flags = scoring.site_visit_flags(score, item.narrative, item.obstacles_external, policy)
         if item.flags != flags:
             item.flags = flags
-            ReportItem.objects.filter(pk=item.pk).update(flags=flags)
+            changed[id(item)] = item
         found.update(flags)
     return [f for f in scoring.FLAGS if f in found]
 
 
-def refresh_self_card(report: RoundReport) -> None:
-    """Score every item as entered and store the self-assessed card, the items' scores and the flags."""
-    items = list(report.items.all())
+def score_self(report: RoundReport, items) -> list[ReportItem]:
+    """Score the items as entered and put the self-assessed card, total and flags on ``report`` (in memory).
+    Returns the items whose stored score or flags change, for the caller to write in one go."""
     card = compute(report, items, SELF)
+    changed = {}
     for item in items:
-        score = (
-            card.kpis[item.code].score
-            if card and item.code in card.kpis and item.result is not None
-            else None
-        )
+        known = card and item.code in card.kpis and item.result is not None
+        score = card.kpis[item.code].score if known else None
         if item.is_leaf and item.self_score != score:
             item.self_score = score
-            ReportItem.objects.filter(pk=item.pk).update(self_score=score)
+            changed[id(item)] = item
     report.self_card = as_json(card)
     report.self_total = card.total if card else None
-    report.flags = _flags(report, items, card)
-    RoundReport.objects.filter(pk=report.pk).update(
-        self_card=report.self_card, self_total=report.self_total, flags=report.flags
-    )
+    report.flags = _flags(report, items, card, changed)
+    return list(changed.values())
+
+
+SELF_FIELDS = ["self_card", "self_total", "flags"]
+
+
+def refresh_self_card(report: RoundReport) -> None:
+    """Store the self-assessed card, the items' scores and the flags: two or three queries per report."""
+    items = list(report.items.all())
+    changed = score_self(report, items)
+    if changed:
+        # Scores and flags are derived from the items' history-kept results: no history rows of their own.
+        ReportItem.objects.bulk_update(changed, ["self_score", "flags"])
+    RoundReport.objects.filter(pk=report.pk).update(**{f: getattr(report, f) for f in SELF_FIELDS})
 
 
 def refresh_verified_card(report: RoundReport) -> None:
     items = list(report.items.all())
     card = compute(report, items, VERIFIED)
+    changed = []
     for item in items:
         if not item.is_leaf:
             continue
@@ -122,7 +132,10 @@ def refresh_verified_card(report: RoundReport) -> None:
         if result_of(item, VERIFIED) is None:
             score = None
         if item.verified_score != score:
-            ReportItem.objects.filter(pk=item.pk).update(verified_score=score)
+            item.verified_score = score
+            changed.append(item)
+    if changed:
+        ReportItem.objects.bulk_update(changed, ["verified_score"])
     report.verified_card = as_json(card)
     report.verified_total = card.total if card else None
     RoundReport.objects.filter(pk=report.pk).update(

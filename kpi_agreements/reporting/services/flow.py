@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from simple_history.utils import bulk_update_with_history
 
 from kpi_agreements import scoring
 from kpi_agreements.criteria.validation import scoring_message
@@ -124,14 +125,18 @@ def _set_penalty(report: RoundReport) -> None:
 
 
 @transaction.atomic
-def report_submit(*, report: RoundReport, user, comment: str = "") -> RoundReport:
-    """The head submits once; lateness is counted now, from the round's effective deadline (§3, §8)."""
+def report_submit(*, report: RoundReport, user, comment: str = "", at=None) -> RoundReport:
+    """The head submits once; lateness is counted now, from the round's effective deadline (§3, §8).
+
+    ``at``: when a report handed in on paper was received (back-office entry and the demo data); the pages
+    always submit now.
+    """
     report = _locked_report(report)
     check_move(report.submit, user, labels=LABELS)
     problems = submission_problems(report)
     if problems:
         raise ValidationError(problems)
-    now = timezone.now()
+    now = at or timezone.now()
     milestone = report.round.fiscal_year.milestones.get(kind=report.round.milestone_kind)
     report.submitted_at = now
     report.submitted_by = user
@@ -140,6 +145,16 @@ def report_submit(*, report: RoundReport, user, comment: str = "") -> RoundRepor
     move(report, "submit", user, labels=LABELS, comment=comment, check=False)
     refresh_self_card(report)
     return report
+
+
+def _mark_asked(items: list[ReportItem], asked: bool, user, reason: str) -> None:
+    """A verifier's question on a KPI is part of its history: never a bare .update() (STYLE.md)."""
+    for item in items:
+        item.needs_more = asked
+    if items:
+        bulk_update_with_history(
+            items, ReportItem, ["needs_more"], default_user=user, default_change_reason=reason
+        )
 
 
 @transaction.atomic
@@ -155,8 +170,7 @@ def report_send_back(*, report: RoundReport, user, reason: str, item_ids=(), due
         raise ValidationError({"due": _("The due date cannot be in the past.")})
     report.return_reason = reason
     report.return_due = due
-    asked = report.items.filter(pk__in=list(item_ids))
-    asked.update(needs_more=True)
+    _mark_asked(list(report.items.filter(pk__in=list(item_ids))), True, user, "returned for more information")
     move(report, "send_back", user, labels=LABELS, comment=reason, check=False)
     return report
 
@@ -175,7 +189,7 @@ def report_resubmit(*, report: RoundReport, user, comment: str = "") -> RoundRep
     if report.return_due:
         report.days_late += _late_days(report, report.return_due, timezone.localdate(now))
         _set_penalty(report)
-    report.items.update(needs_more=False)
+    _mark_asked(list(report.items.filter(needs_more=True)), False, user, "resubmitted")
     move(report, "resubmit", user, labels=LABELS, comment=comment, check=False)
     refresh_self_card(report)
     return report

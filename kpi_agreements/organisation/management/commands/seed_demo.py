@@ -273,7 +273,9 @@ class Command(BaseCommand):
         seed_agreements(year, units, people)
         from kpi_agreements.reporting.demo import seed_reporting
 
-        seed_reporting(FiscalYear.objects.get(be_year=current_be - 1), units, people, DEMO_KPIS, TEMPLATE)
+        seed_reporting(
+            year, FiscalYear.objects.get(be_year=current_be - 1), units, people, DEMO_KPIS, TEMPLATE
+        )
         self.stdout.write(self.style.SUCCESS(f"Demo data ready: {Unit.objects.count()} units, {year}."))
 
 

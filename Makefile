@@ -42,6 +42,26 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
+# Benchmarks (issue 14; README, "Benchmarks"): one script per figure, each building its own world in a
+# throwaway SQLite database (BENCH_ARGS=--configured-db: the DATABASE_URL database, rolled back), at the
+# issue's sizes unless BENCH_UNITS / BENCH_ROWS say otherwise. Everything printed is kept in $(BENCH_LOG).
+BENCH_UNITS ?= 2000
+BENCH_ROWS ?= 5000
+BENCH_LOG := var/bench-last.txt
+BENCH = $(BIN)/python bench/run.py $(BENCH_LOG)
+
 bench: install
-	$(BIN)/python bench/bench_scoring.py
-	$(BIN)/python bench/bench_reporting.py $(BENCH_ARGS)
+	@mkdir -p var && date -u '+benchmarks of %Y-%m-%d %H:%M UTC' | tee $(BENCH_LOG)
+	$(BENCH) bench_scoring.py --units $(BENCH_UNITS)
+	$(BENCH) bench_year_create.py --units $(BENCH_UNITS) $(BENCH_ARGS)
+	$(BENCH) bench_excel_import.py --rows $(BENCH_ROWS) $(BENCH_ARGS)
+	$(BENCH) bench_year_export.py --units $(BENCH_UNITS) $(BENCH_ARGS)
+	$(BENCH) bench_year_agreements.py --units $(BENCH_UNITS) $(BENCH_ARGS)
+	$(BENCH) bench_cascade_map.py --units $(BENCH_UNITS) $(BENCH_ARGS)
+	$(BENCH) bench_kpi_form.py --units $(BENCH_UNITS) $(BENCH_ARGS)
+	$(BENCH) bench_lists.py --units $(BENCH_UNITS) $(BENCH_ARGS)
+	$(BENCH) bench_agreement_page.py --units $(BENCH_UNITS) $(BENCH_ARGS)
+	$(BENCH) bench_reporting.py --units $(BENCH_UNITS) $(BENCH_ARGS)
+	$(BENCH) bench_scorecard.py --units $(BENCH_UNITS) $(BENCH_ARGS)
+	$(BENCH) bench_editor.py
+	@echo; grep -h '^RESULT' $(BENCH_LOG) || true

@@ -4,9 +4,9 @@ beside a bare authenticated Django view, measured interleaved in one run.
 Run:
     .venv/bin/python bench/bench_lists.py [--units 2000] [--kpis 25] [--repeat 15] [--configured-db]
 
-Builds, with bulk inserts, a ministry of ``--units`` units (a root, √n departments, bureaus below them), a head
-for each unit holding the unit-head role, planning staff, an administrator and an executive at the root, a
-negotiation committee of the root covering every unit, and one agreement of ``--kpis`` KPIs per unit for
+Builds, with bulk inserts, a ministry of ``--units`` units (a root, √n departments, bureaus below them), a
+head for each unit holding the unit-head role, planning staff, an administrator and an executive at the root,
+a negotiation committee of the root covering every unit, and one agreement of ``--kpis`` KPIs per unit for
 FY 2570 (every KPI cascaded from the same KPI of the parent unit; the bureaus' agreements alternately with the
 committee and in draft). Then it times the unit tree, the root unit's page, the person list, the committee's
 page and the committee's queue (each first page, a search, a later page) against a ``login_required`` view
@@ -220,14 +220,17 @@ def build_world(n_units: int = 2000, n_kpis: int = 25, be_year: int = 2570) -> W
         )
 
     heads = [person(f"head{i}", f"หัวหน้า{i}", position="ผู้อำนวยการ") for i in range(len(units))]
-    staff = [person(name, first) for name, first in [
-        ("planner", "นักวางแผน"),
-        ("admin", "ผู้ดูแล"),
-        ("executive", "ผู้บริหาร"),
-        ("chair", "ประธาน"),
-        ("member", "กรรมการ"),
-        ("secretary", "เลขานุการ"),
-    ]]
+    staff = [
+        person(name, first)
+        for name, first in [
+            ("planner", "นักวางแผน"),
+            ("admin", "ผู้ดูแล"),
+            ("executive", "ผู้บริหาร"),
+            ("chair", "ประธาน"),
+            ("member", "กรรมการ"),
+            ("secretary", "เลขานุการ"),
+        ]
+    ]
     collectors = [person(f"collector{i}", f"ผู้จัดเก็บ{i}") for i in range(COLLECTORS)]
     Person.objects.bulk_create(heads + staff + collectors, batch_size=1000)
     heads = list(Person.objects.filter(username__startswith="head", username__endswith=f"-{stamp}"))
@@ -265,6 +268,7 @@ def build_world(n_units: int = 2000, n_kpis: int = 25, be_year: int = 2570) -> W
         [Agreement(unit=u, fiscal_year=year, status=status(u)) for u in units], batch_size=1000
     )
     agreements = {a.unit_id: a for a in Agreement.objects.filter(fiscal_year=year, unit__in=units)}
+    unit_of = {a.pk: unit_pk for unit_pk, a in agreements.items()}
     plan = kpi_plan(n_kpis)
     template = {
         "unit_of_measure": "ร้อยละ",
@@ -296,7 +300,7 @@ def build_world(n_units: int = 2000, n_kpis: int = 25, be_year: int = 2570) -> W
         for agreement_id, order, pk in KPI.objects.filter(agreement__unit__in=level).values_list(
             "agreement_id", "order", "pk"
         ):
-            served[(agreement_unit(agreements, agreement_id), order - 1)] = pk
+            served[(unit_of[agreement_id], order - 1)] = pk
     Party.objects.bulk_create(
         [
             p
@@ -341,15 +345,6 @@ def build_world(n_units: int = 2000, n_kpis: int = 25, be_year: int = 2570) -> W
         f"{world.kpis} KPIs in {time.perf_counter() - started:.0f} s ({vendor()})"
     )
     return world
-
-
-def agreement_unit(agreements: dict, agreement_id: int) -> int:
-    if not hasattr(agreement_unit, "index"):
-        agreement_unit.index = {}
-    index = agreement_unit.index
-    if agreement_id not in index:
-        index.update({a.pk: unit_pk for unit_pk, a in agreements.items()})
-    return index[agreement_id]
 
 
 # --- timing -----------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from kpi_agreements.criteria import views as criteria
 from kpi_agreements.fiscal import views as fiscal
 from kpi_agreements.organisation import views as org
 from kpi_agreements.organisation.pickers import person_search_view
+from kpi_agreements.public.views import robots_txt
 from kpi_agreements.workflow import views as workflow
 
 urlpatterns = [
@@ -39,6 +40,9 @@ urlpatterns = [
     path("", include("kpi_agreements.reporting.urls")),
     path("", include("kpi_agreements.reminders.urls")),
     path("", include("kpi_agreements.scorecards.urls")),
+    path("public/", include("kpi_agreements.public.urls")),
+    path("robots.txt", robots_txt, name="robots_txt"),
+    path("api/", include("kpi_agreements.api.urls")),
     # Organisation
     path("units/", org.unit_tree, name="unit_tree"),
     path("units/new/", org.unit_create, name="unit_create"),

@@ -63,7 +63,9 @@ def test_planning_officer_sets_up_the_year_and_drafts_a_kpi_of_each_method(org, 
 
     page.goto(f"/years/{org.year.pk}/agreements/")
     page.check(f"#unit-{org.bureau_a.pk}")
-    page.click("#create-form button.btn-primary")
+    page.click("[data-testid=create-chosen]")
+    # The drafts are made by a background job; its page says how many once it is done.
+    page.wait_for_selector("[data-testid=summary]:has-text('1')")
     agreement = Agreement.objects.get(unit=org.bureau_a, fiscal_year=org.year)
     page.goto(f"/agreements/{agreement.pk}/")
     assert "ไม่ครบ 100" in page.inner_text("[data-testid=problems]") or "not 100" in page.inner_text(

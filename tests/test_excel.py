@@ -1,4 +1,7 @@
-"""KPI Templates in Excel (DOMAIN §10): download, edit, upload; every broken file changes nothing."""
+"""KPI Templates in Excel (DOMAIN §10): download, edit, upload; every broken file changes nothing.
+
+An upload and the year's workbook are background jobs (issue 14): the page stores the file and asks for the
+job; here the job runs at once (its effect on commit), and the tests read its outcome and file."""
 
 import io
 from decimal import Decimal
@@ -17,6 +20,7 @@ from kpi_agreements.agreements.services import excel_import, kpis
 from kpi_agreements.criteria.validation import scoring_message
 from kpi_agreements.organisation import services as org_services
 from kpi_agreements.scoring import ScoringError
+from kpi_agreements.workflow.models import Job
 
 QUANT = {"thresholds": ["60", "70", "80", "90", "100"]}
 MULTI = {
@@ -100,9 +104,30 @@ def to_bytes(wb):
     return buffer.getvalue()
 
 
-def upload(client, agreement, data, name="kpis.xlsx"):
-    file = SimpleUploadedFile(name, data, content_type=layout.CONTENT_TYPE)
-    return client.post(reverse("agreement_excel_upload", args=[agreement.pk]), {"file": file})
+@pytest.fixture
+def upload(django_capture_on_commit_callbacks):
+    """Upload through the page; the import job it asks for runs at once. Returns the response and the job,
+    None when the form refused the file (and nothing was stored)."""
+
+    def send(client, agreement, data, name="kpis.xlsx"):
+        before = set(Job.objects.values_list("pk", flat=True))
+        file = SimpleUploadedFile(name, data, content_type=layout.CONTENT_TYPE)
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(reverse("agreement_excel_upload", args=[agreement.pk]), {"file": file})
+        job = Job.objects.exclude(pk__in=before).first()
+        if job is not None:
+            assert response.status_code == 302 and response["Location"] == reverse(
+                "job_detail", args=[job.pk]
+            )
+            assert job.status == Job.Status.READY, job.error
+        return response, job
+
+    return send
+
+
+def errors_of(job) -> list[tuple]:
+    """The import's problems as the job keeps them: (sheet, row, column, header, message)."""
+    return [(e["sheet"], e["row"], e["column"], e["header"], e["message"]) for e in job.outcome["errors"]]
 
 
 def row_of(ws, kpi):
@@ -161,7 +186,7 @@ def test_the_blank_template_has_headers_and_validations_only(setup, org, client_
 # --- round trip -------------------------------------------------------------------------------------------
 
 
-def test_an_edited_workbook_updates_the_kpis_and_records_history(setup, org, client_for):
+def test_an_edited_workbook_updates_the_kpis_and_records_history(setup, org, client_for, upload):
     client = client_for(org.head_a)
     wb = download(client, setup)
     kpi = first_kpi(setup)
@@ -173,9 +198,9 @@ def test_an_edited_workbook_updates_the_kpis_and_records_history(setup, org, cli
     wb["เกณฑ์เชิงปริมาณ"]["F2"].value = 110
     history = {k.pk: k.history.count() for k in setup.kpis.all()}
 
-    response = upload(client, setup, to_bytes(wb))
+    _response, job = upload(client, setup, to_bytes(wb))
 
-    assert response.status_code == 302 and response["Location"] == f"/agreements/{setup.pk}/"
+    assert job.outcome["ok"] and (job.outcome["created"], job.outcome["updated"]) == (0, 1)
     kpi.refresh_from_db()
     assert kpi.name == "ร้อยละความพึงพอใจของผู้รับบริการ"
     assert kpi.weight == Decimal("12.5000") and str(kpi.weight) == "12.5000"
@@ -188,22 +213,22 @@ def test_an_edited_workbook_updates_the_kpis_and_records_history(setup, org, cli
     assert all(after[pk] == count for pk, count in history.items() if pk != kpi.pk)
 
 
-def test_uploading_the_workbook_unchanged_changes_nothing(setup, org, client_for):
+def test_uploading_the_workbook_unchanged_changes_nothing(setup, org, client_for, upload):
     client = client_for(org.head_a)
     before = snapshot()
-    response = upload(client, setup, to_bytes(download(client, setup)))
-    assert response.status_code == 302
+    _response, job = upload(client, setup, to_bytes(download(client, setup)))
+    assert job.outcome["ok"] and job.outcome["unchanged"] == 6
     assert snapshot() == before
 
 
-def test_new_rows_become_kpis_and_the_parent_weight_follows_its_children(setup, org, client_for):
+def test_new_rows_become_kpis_and_the_parent_weight_follows_its_children(setup, org, client_for, upload):
     client = client_for(org.head_a)
     wb = download(client, setup)
     ws = wb["ตัวชี้วัด"]
     ws.append([None, "4.3", None, "4", "อัตราการลาออกของบุคลากร", 7.5, "ร้อยละ", "เชิงปริมาณ", "ยิ่งน้อยยิ่งดี"])
     wb["เกณฑ์เชิงปริมาณ"].append(["4.3", 10, 8, 6, 4, 2])
-    response = upload(client, setup, to_bytes(wb))
-    assert response.status_code == 302, response.context["report"].errors
+    _response, job = upload(client, setup, to_bytes(wb))
+    assert job.outcome["ok"], job.outcome["errors"]
     parent = setup.kpis.get(name="การพัฒนาองค์กร")
     new = setup.kpis.get(name="อัตราการลาออกของบุคลากร")
     assert new.parent == parent and new.dimension == parent.dimension and new.direction == "lower"
@@ -326,16 +351,15 @@ REFUSALS = [
 
 
 @pytest.mark.parametrize("edit, where", REFUSALS)
-def test_a_broken_file_changes_nothing_and_says_where(setup, org, client_for, edit, where):
+def test_a_broken_file_changes_nothing_and_says_where(setup, org, client_for, upload, edit, where):
     client = client_for(org.head_a)
     wb = download(client, setup)
     wb["ตัวชี้วัด"]["E7"].value = "ชื่อที่แก้แล้ว"  # a good change that must not be applied either
     edit(wb)
     before = snapshot()
-    response = upload(client, setup, to_bytes(wb))
-    assert response.status_code == 200
-    errors = response.context["report"].errors
-    assert errors and (errors[0].sheet, errors[0].row, errors[0].column) == where
+    _response, job = upload(client, setup, to_bytes(wb))
+    errors = errors_of(job)
+    assert not job.outcome["ok"] and errors and errors[0][:3] == where
     assert snapshot() == before
 
 
@@ -363,16 +387,16 @@ def test_thresholds_against_the_stated_direction_are_refused(setup, org):
     ]
 
 
-def test_text_in_a_number_cell_names_sheet_row_and_column(setup, org, client_for):
+def test_text_in_a_number_cell_names_sheet_row_and_column(setup, org, client_for, upload):
     client = client_for(org.head_a)
     wb = download(client, setup)
     wb["เกณฑ์หลายตัวชี้วัดย่อย"]["C3"].value = "หนึ่ง"
-    response = upload(client, setup, to_bytes(wb))
-    (error,) = response.context["report"].errors
-    assert (error.sheet, error.row, error.column, error.header) == ("เกณฑ์หลายตัวชี้วัดย่อย", 3, "C", "น้ำหนัก")
-    assert "หนึ่ง" in error.message
-    html = response.content.decode()
-    assert "เกณฑ์หลายตัวชี้วัดย่อย" in html and "หนึ่ง" in html
+    response, job = upload(client, setup, to_bytes(wb))
+    ((sheet, row, column, header, message),) = errors_of(job)
+    assert (sheet, row, column, header) == ("เกณฑ์หลายตัวชี้วัดย่อย", 3, "C", "น้ำหนัก")
+    assert "หนึ่ง" in message
+    html = client.get(response["Location"]).content.decode()  # the job's page
+    assert "เกณฑ์หลายตัวชี้วัดย่อย" in html and "แถว 3" in html and "หนึ่ง" in html
 
 
 def test_every_problem_of_a_file_is_listed_at_once(setup, org):
@@ -393,54 +417,52 @@ def test_every_problem_of_a_file_is_listed_at_once(setup, org):
     [b"this is not a workbook", b"PK\x03\x04 but not a zip", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1 old .xls"],
     ids=["text", "broken-zip", "xls"],
 )
-def test_a_file_that_is_not_xlsx_is_refused(setup, org, client_for, data):
+def test_a_file_that_is_not_xlsx_is_refused(setup, org, client_for, upload, data):
     before = snapshot()
-    response = upload(client_for(org.head_a), setup, data)
-    assert response.status_code == 200
-    (error,) = response.context["report"].errors
-    assert error.sheet == "" and error.row is None
+    _response, job = upload(client_for(org.head_a), setup, data)
+    ((sheet, row, *_rest),) = errors_of(job)
+    assert sheet == "" and row is None
     assert snapshot() == before
 
 
-def test_a_file_with_another_extension_is_refused_by_the_form(setup, org, client_for):
+def test_a_file_with_another_extension_is_refused_by_the_form(setup, org, client_for, upload):
     client = client_for(org.head_a)
     before = snapshot()
-    response = upload(client, setup, to_bytes(download(client, setup)), name="kpis.csv")
-    assert response.status_code == 200 and response.context["form"].errors["file"]
+    response, job = upload(client, setup, to_bytes(download(client, setup)), name="kpis.csv")
+    assert response.status_code == 200 and response.context["form"].errors["file"] and job is None
     assert snapshot() == before
 
 
-def test_a_file_over_the_size_limit_is_refused(setup, org, client_for, monkeypatch):
+def test_a_file_over_the_size_limit_is_refused(setup, org, client_for, upload, monkeypatch):
     client = client_for(org.head_a)
     data = to_bytes(download(client, setup))
     monkeypatch.setattr(parse, "MAX_UPLOAD_BYTES", len(data) - 1)
     before = snapshot()
-    response = upload(client, setup, data)
-    assert response.status_code == 200 and response.context["form"].errors["file"]
+    response, job = upload(client, setup, data)
+    assert response.status_code == 200 and response.context["form"].errors["file"] and job is None
     report = excel_import.import_workbook(setup, io.BytesIO(data), org.head_a)
     assert not report.ok and report.errors[0].row is None
     assert snapshot() == before
 
 
-def test_a_sheet_with_too_many_rows_is_refused(setup, org, client_for, monkeypatch):
+def test_a_sheet_with_too_many_rows_is_refused(setup, org, client_for, upload, monkeypatch):
     monkeypatch.setattr(parse, "MAX_ROWS", 5)
     client = client_for(org.head_a)
     before = snapshot()
-    response = upload(client, setup, to_bytes(download(client, setup)))  # six KPI rows
-    errors = response.context["report"].errors
-    assert {(e.sheet, e.row) for e in errors} == {("ตัวชี้วัด", 7), ("เกณฑ์ขั้นตอน", 7)}
+    _response, job = upload(client, setup, to_bytes(download(client, setup)))  # six KPI rows
+    assert {(sheet, row) for sheet, row, *_rest in errors_of(job)} == {("ตัวชี้วัด", 7), ("เกณฑ์ขั้นตอน", 7)}
     assert snapshot() == before
 
 
-def test_a_code_of_another_agreements_kpi_is_refused(setup, org, client_for):
+def test_a_code_of_another_agreements_kpi_is_refused(setup, org, client_for, upload):
     other = make_agreement(org.bureau_b, org.year, list(org.year.dimensions.all()))
     client = client_for(org.head_a)
     wb = download(client, setup)
     wb["ตัวชี้วัด"]["A2"].value = other.kpis.first().pk
     before = snapshot()
-    response = upload(client, setup, to_bytes(wb))
-    (error,) = response.context["report"].errors
-    assert (error.sheet, error.row, error.column) == ("ตัวชี้วัด", 2, "A")
+    _response, job = upload(client, setup, to_bytes(wb))
+    (error,) = errors_of(job)
+    assert error[:3] == ("ตัวชี้วัด", 2, "A")
     assert snapshot() == before
 
 
@@ -458,13 +480,14 @@ def test_an_agreement_that_is_not_a_draft_is_not_changed(setup, org):
 
 
 @pytest.mark.parametrize("persona", ["head_b", "outsider"])
-def test_other_units_and_outsiders_can_neither_download_nor_upload(setup, org, client_for, persona):
+def test_other_units_and_outsiders_can_neither_download_nor_upload(setup, org, client_for, upload, persona):
     client = client_for(getattr(org, persona))
     data = to_bytes(export.agreement_workbook(setup))
     before = snapshot()
     assert client.get(reverse("agreement_excel_download", args=[setup.pk])).status_code == 404
     assert client.get(reverse("agreement_excel_upload", args=[setup.pk])).status_code == 404
-    assert upload(client, setup, data).status_code == 404
+    response, job = upload(client, setup, data)
+    assert response.status_code == 404 and job is None
     assert snapshot() == before
 
 
@@ -487,12 +510,23 @@ def test_anonymous_users_are_sent_to_log_in(setup, client):
 # --- the year's KPIs --------------------------------------------------------------------------------------
 
 
-def _year_export(client, year):
-    response = client.get(reverse("year_excel_export", args=[year.pk]))
-    assert response.status_code == 200
-    assert response["Content-Type"] == layout.CONTENT_TYPE
-    assert "kpis-2570.xlsx" in response["Content-Disposition"]
-    return openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+@pytest.fixture
+def year_export(django_capture_on_commit_callbacks):
+    """Ask for the year's workbook (a background job, run at once) and download it from the job."""
+
+    def run(client, year):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(reverse("year_excel_export", args=[year.pk]))
+        assert response.status_code == 302
+        job = Job.objects.filter(kind="agreements.year_export").first()
+        assert response["Location"] == reverse("job_detail", args=[job.pk]) and job.status == Job.Status.READY
+        download = client.get(reverse("job_download", args=[job.pk]))
+        assert download.status_code == 200
+        assert download["Content-Type"] == layout.CONTENT_TYPE
+        assert "kpis-2570.xlsx" in download["Content-Disposition"]
+        return openpyxl.load_workbook(io.BytesIO(b"".join(download.streaming_content)))
+
+    return run
 
 
 def _more_agreements(org, count):
@@ -505,9 +539,9 @@ def _more_agreements(org, count):
         make_agreement(unit, org.year, dimensions, (org.head_a, None))
 
 
-def test_the_year_export_holds_every_kpi(setup, org, client_for):
+def test_the_year_export_holds_every_kpi(setup, org, client_for, year_export):
     _more_agreements(org, 1)
-    ws = _year_export(client_for(org.executive), org.year).active
+    ws = year_export(client_for(org.executive), org.year).active
     assert ws.title == "ตัวชี้วัด ปีงบประมาณ 2570"
     ids = {ws.cell(r, 3).value for r in range(2, ws.max_row + 1)}
     assert ids == set(KPI.objects.values_list("pk", flat=True)) and ws.max_row == 1 + 12
@@ -518,30 +552,32 @@ def test_the_year_export_holds_every_kpi(setup, org, client_for):
     assert row[-2] == org.head_a.display_name
 
 
-def test_the_year_export_costs_the_same_queries_for_2_and_6_agreements(setup, org, client_for):
+def test_the_year_export_costs_the_same_queries_for_2_and_6_agreements(setup, org, client_for, year_export):
     client = client_for(org.executive)
     _more_agreements(org, 1)
-    _year_export(client, org.year)  # warm the session
-    with CaptureQueriesContext(connection) as two:
-        ws = _year_export(client, org.year).active
+    year_export(client, org.year)  # warm the session
+    with CaptureQueriesContext(connection) as two:  # the request, the job, the download
+        ws = year_export(client, org.year).active
     assert ws.max_row == 1 + 2 * 6
     _more_agreements(org, 4)
     with CaptureQueriesContext(connection) as six:
-        ws = _year_export(client, org.year).active
+        ws = year_export(client, org.year).active
     assert ws.max_row == 1 + 6 * 6
     assert len(six.captured_queries) == len(two.captured_queries)
 
 
-def test_the_year_export_shows_only_the_agreements_the_user_may_see(setup, org, client_for):
+def test_the_year_export_shows_only_the_agreements_the_user_may_see(setup, org, client_for, year_export):
     other_unit = org_services.unit_create(
         parent=org.other_dept, name_th="สำนักอื่น", abbreviation="สอน.", unit_type=org.bureau_a.unit_type
     )
     make_agreement(other_unit, org.year, list(org.year.dimensions.all()))
-    ws = _year_export(client_for(org.planner), org.year).active  # the planner covers dept only
+    ws = year_export(client_for(org.planner), org.year).active  # the planner covers dept only
     assert {ws.cell(r, 1).value for r in range(2, ws.max_row + 1)} == {"สอ."}
 
 
 @pytest.mark.parametrize("persona", ["head_a", "outsider"])
 def test_the_year_export_is_for_planning_staff_and_executives(setup, org, client_for, persona):
-    response = client_for(getattr(org, persona)).get(reverse("year_excel_export", args=[org.year.pk]))
-    assert response.status_code == 404
+    client = client_for(getattr(org, persona))
+    assert client.get(reverse("year_excel_export", args=[org.year.pk])).status_code == 404
+    assert client.post(reverse("year_excel_export", args=[org.year.pk])).status_code == 404
+    assert not Job.objects.exists()

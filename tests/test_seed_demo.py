@@ -34,6 +34,12 @@ def test_the_demo_is_built_once_and_every_demo_user_logs_in(db, client):
     this = RoundReport.objects.filter(round__fiscal_year=filled.fiscal_year, round__months=6)
     assert sorted(this.values_list("status", flat=True)) == ["draft", "draft", "submitted", "verified"]
     assert all(r.self_total is not None for r in [*last, *this])
+    # Last year is on the public site, with its agreements and verified totals.
+    from kpi_agreements.public.models import UnitPublication, YearPublication
+
+    published = YearPublication.objects.get(fiscal_year__be_year=filled.fiscal_year.be_year - 1)
+    assert published.is_published and published.verified_totals
+    assert UnitPublication.objects.filter(fiscal_year=published.fiscal_year).count() == 6
 
 
 def test_the_demo_executive_only_reads(db, client):

@@ -44,6 +44,7 @@ PERSONAS = [
 WHOLE_TREE = {ADMIN, EXECUTIVE}
 
 EVERYONE = set(PERSONAS)
+NOBODY: set[str] = set()
 SIGNED_IN = EVERYONE - {ANON}
 READERS = {ADMIN, SUB_ADMIN, PLANNER, DIRECTOR, HEAD_A, SUPERVISOR, COLLECTOR, MEMBER, EXECUTIVE}
 EDITORS = {ADMIN, SUB_ADMIN, PLANNER, DIRECTOR, HEAD_A}
@@ -201,6 +202,44 @@ TABLE = {
     "scorecard_kpi_years": (("ritem",), READERS, None),
     "scorecard_unit_years": (("unit",), READERS, None),
     "incentive_tiers": (("year",), SIGNED_IN, ROOT_MANAGERS),
+    # Public disclosure: nothing is published here, so a year, unit or agreement page is refused to all.
+    "public_home": ((), EVERYONE, None),
+    "public_units": ((), EVERYONE, None),
+    "public_language": (("code",), EVERYONE, None),
+    "robots_txt": ((), EVERYONE, None),
+    "public_year": (("be_year",), NOBODY, None),
+    "public_results": (("be_year",), NOBODY, None),
+    "public_agreement": (("be_year", "unit"), NOBODY, None),
+    "public_agreement_pdf": (("be_year", "unit"), NOBODY, None),
+    "public_unit": (("unit",), NOBODY, None),
+    "publication_home": ((), MANAGERS, None),
+    "publication_year": (("year",), MANAGERS, ROOT_MANAGERS),
+    "publication_unit": (("year", "unit"), None, MANAGERS),
+    "publication_all": (("year",), None, MANAGERS),
+    # The read-only API (the browser session works as a token does): what each person reads in the browser.
+    "api_tokens": ((), SIGNED_IN, SIGNED_IN),
+    "api_token_revoke": (("apitoken",), None, {HEAD_A}),
+    "openapi-json": ((), EVERYONE, None),
+    "openapi-view": ((), EVERYONE, None),
+    "api-root": ((), NOBODY, None),
+    "api_units": ((), SIGNED_IN, None),
+    "api_years": ((), SIGNED_IN, None),
+    "api_agreements": ((), SIGNED_IN, None),
+    "api_reports": ((), SIGNED_IN, None),
+    "api_scorecard": ((), SIGNED_IN, None),
+    "api_unit": (("unit",), UNIT_READERS, None),
+    "api_year": (("be_year",), SIGNED_IN, None),
+    "api_framework": (("be_year",), SIGNED_IN, None),
+    "api_agreement": (("agreement",), READERS, None),
+    "api_report": (("report",), READERS, None),
+    "api_report_cards": (("report",), READERS, None),
+    "api_public_years": ((), EVERYONE, None),
+    "api_public_agreements": ((), EVERYONE, None),
+    "api_public_units": ((), EVERYONE, None),
+    "api_public_year": (("be_year",), NOBODY, None),
+    "api_public_results": (("be_year",), NOBODY, None),
+    "api_public_agreement": (("agreement",), NOBODY, None),
+    "api_public_unit": (("unit",), NOBODY, None),
     # Reminders: the year's policy is set, and the daily run watched, from the top of an organisation.
     "reminder_policy": (("year",), SIGNED_IN, ROOT_MANAGERS),
     "reminder_runs": ((), ROOT_MANAGERS, None),
@@ -263,6 +302,7 @@ def world(org, dims):
         RedistributionRule,
     )
     from kpi_agreements.agreements.services import drafting
+    from kpi_agreements.api.services import token_create
     from kpi_agreements.documents.models import AgreementDocument
     from kpi_agreements.fiscal.models import CalendarDay
     from kpi_agreements.organisation import services as org_services
@@ -301,6 +341,7 @@ def world(org, dims):
     )
     rule = RedistributionRule.objects.create(fiscal_year=org.year, source=mandatory, target=other_mandatory)
     day = CalendarDay.objects.create(fiscal_year=org.year, date=date(2027, 1, 5), kind="holiday", name="x")
+    api_token, _raw = token_create(person=people[HEAD_A], name="walk")
     objects = {}
     for key, agreement, head, committee, member in [
         ("inside", a, people[HEAD_A], org.committee, org.committee.members.first()),
@@ -349,6 +390,8 @@ def world(org, dims):
             "token": default_token_generator.make_token(head),
             "search": None,
             "round": report.round_id,
+            "be_year": org.year.be_year,
+            "apitoken": api_token.pk,
             "report": report.pk,
             "ritem": report_item.pk,
             "dimension": report_item.dimension_id,
@@ -409,6 +452,15 @@ def _evidence(change, user):
     return evidence
 
 
+API_KWARGS = {"unit": "unit_id", "agreement": "agreement_id", "report": "report_id", "be_year": "be_year"}
+
+
+# The JSON API's endpoints (namespace api-v1); its token pages are ordinary views.
+API_NAMES = {"api-root", "openapi-json", "openapi-view"} | {
+    name for name in TABLE if name.startswith("api_") and name not in ("api_tokens", "api_token_revoke")
+}
+
+
 def url_for(name, params, objects):
     if name == "person_search":
         return reverse(name) + f"?for=agreement&obj={objects['agreement']}&q=Head"
@@ -416,6 +468,15 @@ def url_for(name, params, objects):
         return reverse(name, kwargs={"token": "not-a-real-token"})
     if name == "password_reset_confirm":
         return reverse(name, kwargs={"uidb64": objects["uidb64"], "token": objects["token"]})
+    if name in API_NAMES:
+        kwargs = {API_KWARGS[p]: objects[p] for p in params}
+        return reverse(f"api-v1:{name}", kwargs=kwargs)
+    if name == "public_language":
+        return reverse(name, kwargs={"code": "en"})
+    if name in ("public_agreement", "public_agreement_pdf"):
+        return reverse(name, kwargs={"be_year": objects["be_year"], "unit_pk": objects["unit"]})
+    if name == "publication_unit":
+        return reverse(name, kwargs={"pk": objects["year"], "unit_pk": objects["unit"]})
     if name == "evidence_download":
         return reverse(name, kwargs={"pk": objects["revidence"]})
     if name == "scorecard_unit":
@@ -435,6 +496,7 @@ def url_for(name, params, objects):
         "rule": "rpk",
         "role": "role_pk",
         "member": "member_pk",
+        "apitoken": "pk",
     }
     kwargs = {}
     for p in params:
@@ -463,7 +525,7 @@ def _writes(queries) -> list[str]:
 
 
 def _refused(response, name) -> bool:
-    if response.status_code in (403, 404):
+    if response.status_code in (401, 403, 404):
         return True
     # Logging out also ends on the login page; that is its success, not a refusal.
     return (

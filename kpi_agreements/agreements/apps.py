@@ -7,4 +7,5 @@ class AgreementsConfig(AppConfig):
     verbose_name = _("Agreements")
 
     def ready(self):
-        from . import addressers, locking  # noqa: F401  (registers who is told; connects the guards)
+        # Registers who is told, the background jobs (create, import, export); connects the guards.
+        from . import addressers, jobs, locking  # noqa: F401

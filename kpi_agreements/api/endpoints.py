@@ -2,19 +2,19 @@
 access helper as the page that shows the same thing, so the API answers exactly what that person could read
 in the browser; another unit's object is 404 as there."""
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Schema
 from ninja.pagination import paginate
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from kpi_agreements import scoring
 from kpi_agreements.agreements.access import agreements_visible_to, get_agreement_for
 from kpi_agreements.agreements.models import Dimension, MandatoryKPI, RedistributionRule
 from kpi_agreements.agreements.selectors import mandatory_outline, outline
 from kpi_agreements.fiscal.access import get_fiscal_year_for
-from kpi_agreements.fiscal.models import FiscalYear
+from kpi_agreements.fiscal.models import FiscalYear, Milestone
 from kpi_agreements.organisation.access import get_unit_for, scope_of
 from kpi_agreements.organisation.models import Unit
 from kpi_agreements.public.selectors import four, search_units
@@ -29,6 +29,16 @@ from .paging import Mapped, Paged
 router = Router(tags=["signed in"])
 
 
+def _round_months(value: int) -> int:
+    if value not in (6, 9, 12):
+        raise ValueError("a round is 6, 9 or 12 (months)")
+    return value
+
+
+# Literal[6, 9, 12] would refuse the query string's "12": an int, then checked.
+RoundMonths = Annotated[int, AfterValidator(_round_months)]
+
+
 def _fiscal_year(user, be_year: int) -> FiscalYear:
     year = get_object_or_404(FiscalYear, be_year=be_year)
     return get_fiscal_year_for(user, year.pk)
@@ -38,7 +48,9 @@ def _fiscal_year(user, be_year: int) -> FiscalYear:
 
 
 class UnitFilters(Schema):
-    q: str | None = Field(None, max_length=100, description="Part of the Thai or English name or abbreviation.")
+    q: str | None = Field(
+        None, max_length=100, description="Part of the Thai or English name or abbreviation."
+    )
     level: int | None = Field(None, ge=1)
 
 
@@ -77,7 +89,7 @@ def year(request, be_year: int):
     holidays = fiscal_year.holiday_dates
     milestones = []
     for m in fiscal_year.milestones.all():
-        th, en = output.in_both(m.get_kind_display())
+        th, en = output.in_both(Milestone.Kind(m.kind).label)
         milestones.append(
             {
                 "kind": m.kind,
@@ -92,7 +104,7 @@ def year(request, be_year: int):
         **output.year(fiscal_year),
         "milestones": milestones,
         "holidays": [{"date": d, "name": name} for d, name in sorted(holidays.items())],
-        "scoring_policy": fiscal_year.policy.to_dict(),
+        "scoring_policy": output.policy(fiscal_year.policy),
     }
 
 
@@ -112,7 +124,8 @@ def framework(request, be_year: int):
         ],
         "mandatory_kpis": [output.mandatory(m) for m in mandatory],
         "redistribution_rules": [
-            {"source_code": r.source.code, "target_code": r.target.code, "amount": four(r.amount)} for r in rules
+            {"source_code": r.source.code, "target_code": r.target.code, "amount": four(r.amount)}
+            for r in rules
         ],
     }
 
@@ -164,12 +177,12 @@ def agreement(request, agreement_id: int):
     }
 
 
-# --- round reports and their e-SAR cards ---------------------------------------------------------------------
+# --- round reports and their e-SAR cards ----------------------------------------------------------------
 
 
 class ReportFilters(Schema):
     year: int | None = Field(None, description="Fiscal year (B.E.).")
-    round: Literal[6, 9, 12] | None = Field(None, description="6, 9 or 12 (months).")
+    round: RoundMonths | None = Field(None, description="6, 9 or 12 (months).")
     unit: int | None = Field(None, description="Unit id.")
     status: Literal["draft", "submitted", "returned", "resubmitted", "verified"] | None = None
 
@@ -217,7 +230,7 @@ def report_cards(request, report_id: int):
 
 class ScorecardFilters(Schema):
     year: int = Field(..., description="Fiscal year (B.E.).")
-    round: Literal[6, 9, 12] = Field(12, description="6, 9 or 12 (months).")
+    round: RoundMonths = Field(12, description="6, 9 or 12 (months).")
     unit: int | None = Field(None, description="Only this unit and the units below it.")
     level: int | None = Field(None, ge=1, description="Only the units at this level of the tree.")
     basis: Literal["self", "verified"] = "self"
@@ -244,19 +257,18 @@ def scorecard(request, filters: Query[ScorecardFilters]):
 
 def _scorecard_row(r, dimensions) -> dict:
     return {
-            "unit": {"id": r.unit_id, "name_th": r.name_th, "name_en": r.name_en, "abbreviation": r.abbreviation},
-            "level": r.depth,
-            "report_id": r.report_id,
-            "status": r.status,
-            "missing": r.missing,
-            "basis": r.basis,
-            "not_verified": r.not_verified,
-            "total": four(r.total),
-            "penalty": four(r.penalty),
-            "days_late": r.days_late,
-            "dimensions": [{"dimension_id": d.pk, "score": four(r.dims.get(d.pk))} for d in dimensions],
-            "rank": r.rank,
-            "eligible": r.is_eligible,
-            "flags": list(r.flags),
-        }
-
+        "unit": {"id": r.unit_id, "name_th": r.name_th, "name_en": r.name_en, "abbreviation": r.abbreviation},
+        "level": r.depth,
+        "report_id": r.report_id,
+        "status": r.status,
+        "missing": r.missing,
+        "basis": r.basis,
+        "not_verified": r.not_verified,
+        "total": four(r.total),
+        "penalty": four(r.penalty),
+        "days_late": r.days_late,
+        "dimensions": [{"dimension_id": d.pk, "score": four(r.dims.get(d.pk))} for d in dimensions],
+        "rank": r.rank,
+        "eligible": r.is_eligible,
+        "flags": list(r.flags),
+    }

@@ -13,7 +13,10 @@ PREFIX = "kpi_"
 
 class ApiToken(models.Model):
     person = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("person")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="api_tokens",
+        verbose_name=_("person"),
     )
     name = models.CharField(_("name"), max_length=100, help_text=_("What the token is for, e.g. a program."))
     token_hash = models.CharField(max_length=64, unique=True)

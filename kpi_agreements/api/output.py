@@ -65,8 +65,33 @@ def result(document):
     return out
 
 
+def policy(scoring_policy) -> dict:
+    """The year's scoring policy (ScoringPolicy.to_dict) with its decimals given 4 places; ``places`` stays
+    a whole number and ``interpolation`` a word."""
+    out = {}
+    for key, value in scoring_policy.to_dict().items():
+        if isinstance(value, dict):
+            value = {k: number(v) for k, v in value.items()}
+        elif isinstance(value, str) and key != "interpolation":
+            value = number(value)
+        out[key] = value
+    return out
+
+
+def baseline(rows) -> list:
+    """Past years' results ([{"year": 2567, "value": "85.5"}]): numbers given 4 places, text as entered."""
+    if not isinstance(rows, list):
+        return []
+    return [{**row, "value": number(row.get("value"))} if isinstance(row, dict) else row for row in rows]
+
+
 def unit_ref(unit) -> dict:
-    return {"id": unit.pk, "name_th": unit.name_th, "name_en": unit.name_en, "abbreviation": unit.abbreviation}
+    return {
+        "id": unit.pk,
+        "name_th": unit.name_th,
+        "name_en": unit.name_en,
+        "abbreviation": unit.abbreviation,
+    }
 
 
 def unit_type(kind) -> dict:
@@ -96,7 +121,13 @@ def year(fiscal_year) -> dict:
 
 
 def dimension(d) -> dict:
-    return {"id": d.pk, "order": d.order, "name_th": d.name_th, "name_en": d.name_en, "weight": four(d.weight)}
+    return {
+        "id": d.pk,
+        "order": d.order,
+        "name_th": d.name_th,
+        "name_en": d.name_en,
+        "weight": four(d.weight),
+    }
 
 
 def mandatory(m) -> dict:
@@ -128,7 +159,7 @@ def kpi(k, *, people: bool) -> dict:
         "method": k.method,
         "direction": k.direction,
         "criteria": criteria(k.criteria),
-        "baseline": k.baseline if isinstance(k.baseline, list) else [],
+        "baseline": baseline(k.baseline),
         "description": k.description,
         "formula": k.formula,
         "conditions": k.conditions,

@@ -48,7 +48,9 @@ def _result(result) -> dict:
     }
 
 
-@router.get("/years/{int:be_year}/results", response=list[schemas.PublicResultOut], url_name="api_public_results")
+@router.get(
+    "/years/{int:be_year}/results", response=list[schemas.PublicResultOut], url_name="api_public_results"
+)
 @paginate(Paged)
 def results(request, be_year: int):
     """The verified 12-month totals and dimension scores of the year's published agreements; 404 unless the
@@ -66,7 +68,12 @@ class AgreementFilters(Schema):
 
 
 def _agreement(a) -> dict:
-    return {"id": a.pk, "be_year": a.fiscal_year.be_year, "unit": output.unit_ref(a.unit), "version": a.version}
+    return {
+        "id": a.pk,
+        "be_year": a.fiscal_year.be_year,
+        "unit": output.unit_ref(a.unit),
+        "version": a.version,
+    }
 
 
 @router.get("/agreements", response=list[schemas.PublicAgreementOut], url_name="api_public_agreements")
@@ -78,7 +85,9 @@ def agreements(request, filters: Query[AgreementFilters]):
     if filters.unit is not None:
         found = found.filter(unit=filters.unit)
     if filters.q:
-        found = found.filter(unit__in=selectors.search_units(selectors.public_units(), filters.q).values("pk"))
+        found = found.filter(
+            unit__in=selectors.search_units(selectors.public_units(), filters.q).values("pk")
+        )
     return Mapped(found, _agreement)
 
 
@@ -102,7 +111,9 @@ def agreement(request, agreement_id: int):
 
 
 class UnitFilters(Schema):
-    q: str | None = Field(None, max_length=100, description="Part of the Thai or English name or abbreviation.")
+    q: str | None = Field(
+        None, max_length=100, description="Part of the Thai or English name or abbreviation."
+    )
 
 
 def _unit(unit) -> dict:

@@ -243,9 +243,13 @@ class ScorecardRowOut(Schema):
     level: int
     report_id: int | None
     status: str = Field(description="The report's status; empty when the unit has no report.")
-    missing: str = Field(description="no_agreement, not_signed or no_report when there is no report; else empty.")
+    missing: str = Field(
+        description="no_agreement, not_signed or no_report when there is no report; else empty."
+    )
     basis: str = Field(description="self or verified: the card the figures come from.")
-    not_verified: bool = Field(description="Verified figures asked, report not verified: self-assessed shown.")
+    not_verified: bool = Field(
+        description="Verified figures asked, report not verified: self-assessed shown."
+    )
     total: Decimal4 | None
     penalty: Decimal4 | None
     days_late: int
@@ -284,7 +288,9 @@ class SignatureOut(Schema):
 class PublicAgreementDetail(PublicAgreementOut):
     signatures: list[SignatureOut]
     kpis: list[KpiOut]
-    pdf: str | None = Field(description="Path of the signed agreement's public PDF; null while it is not ready.")
+    pdf: str | None = Field(
+        description="Path of the signed agreement's public PDF; null while it is not ready."
+    )
 
 
 class PublicResultOut(Schema):

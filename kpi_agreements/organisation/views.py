@@ -453,13 +453,15 @@ def committee_edit(request, pk=None):
 
 def _committee_context(request, committee, member_form=None, resolution_form=None):
     can_manage = can_manage_committee(request.user, committee)
+    q = request.GET.get("q", "").strip()[:100]
+    covered = _unit_search(committee.units_covered.all(), q) if q else committee.units_covered.all()
     return {
         "committee": committee,
         "members": committee.members.select_related("person").order_by("position", "person__first_name"),
-        # A ministry's committee may cover thousands of units: a page of them, the number above.
-        "units_covered": _page(
-            request, committee.units_covered.order_by("path").only("abbreviation", "name_th")
-        ),
+        # A ministry's committee may cover thousands of units: a page of them, searched, the number above.
+        "units_covered": _page(request, covered.order_by("path").only("abbreviation", "name_th")),
+        "q": q,
+        "query": _query(request, "q"),
         "resolutions": committee.resolutions.all(),
         "can_manage": can_manage,
         "member_form": member_form

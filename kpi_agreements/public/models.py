@@ -25,7 +25,9 @@ class YearPublication(models.Model):
     verified_totals = models.BooleanField(
         _("publish verified 12-month totals"),
         default=False,
-        help_text=_("Each published unit's verified total and dimension scores, once its report is verified."),
+        help_text=_(
+            "Each published unit's verified total and dimension scores, once its report is verified."
+        ),
     )
 
     class Meta:

@@ -1,6 +1,8 @@
 """The planning staff's publication pages: which years, units' signed agreements and verified totals are
 announced to the public (DOMAIN §12). Thin views: an access helper, one service call, a redirect."""
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -74,7 +76,7 @@ def publication_year(request, pk):
             "can_switch": can_publish_years(request.user),
             "page": Paginator(agreements, PAGE_SIZE).get_page(request.GET.get("page")),
             "q": q,
-            "query": f"q={q}" if q else "",
+            "query": urlencode({"q": q}) if q else "",
             "signed": Agreement.Status.SIGNED,
             "events": PublicationEvent.objects.filter(fiscal_year=year)
             .filter(scope_of(request.user).unit_q(*MANAGERS, prefix="unit__") | Q(unit__isnull=True))

@@ -57,7 +57,9 @@ def public_copy_for(document: AgreementDocument) -> PublicCopy:
     pdf = public_pdf(document)
     copy = PublicCopy(document=document, sha256=hashlib.sha256(pdf).hexdigest())
     fy = document.agreement.fiscal_year.be_year
-    copy.file.save(f"agreement-{document.agreement_id}-fy{fy}-v{document.version}.pdf", ContentFile(pdf), save=False)
+    copy.file.save(
+        f"agreement-{document.agreement_id}-fy{fy}-v{document.version}.pdf", ContentFile(pdf), save=False
+    )
     try:
         with transaction.atomic():
             copy.save()

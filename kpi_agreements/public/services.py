@@ -62,9 +62,7 @@ def unit_withdraw(*, fiscal_year: FiscalYear, unit: Unit, user) -> None:
 def units_publish_all(*, fiscal_year: FiscalYear, units, user) -> int:
     """Announce every signed agreement of the year among ``units`` (the user's scope) not yet announced."""
     with transaction.atomic():
-        done = set(
-            UnitPublication.objects.filter(fiscal_year=fiscal_year).values_list("unit_id", flat=True)
-        )
+        done = set(UnitPublication.objects.filter(fiscal_year=fiscal_year).values_list("unit_id", flat=True))
         ids = [
             pk
             for pk in Agreement.objects.filter(
@@ -77,7 +75,9 @@ def units_publish_all(*, fiscal_year: FiscalYear, units, user) -> int:
         )
         PublicationEvent.objects.bulk_create(
             [
-                PublicationEvent(fiscal_year=fiscal_year, unit_id=pk, action=Action.UNIT_PUBLISHED, actor=user)
+                PublicationEvent(
+                    fiscal_year=fiscal_year, unit_id=pk, action=Action.UNIT_PUBLISHED, actor=user
+                )
                 for pk in ids
             ]
         )

@@ -9,7 +9,11 @@ urlpatterns = [
     path("<int:be_year>/", views.public_year, name="public_year"),
     path("<int:be_year>/results/", views.public_results, name="public_results"),
     path("<int:be_year>/units/<int:unit_pk>/", views.public_agreement, name="public_agreement"),
-    path("<int:be_year>/units/<int:unit_pk>/agreement.pdf", views.public_agreement_pdf, name="public_agreement_pdf"),
+    path(
+        "<int:be_year>/units/<int:unit_pk>/agreement.pdf",
+        views.public_agreement_pdf,
+        name="public_agreement_pdf",
+    ),
     path("units/", views.public_units, name="public_units"),
     path("units/<int:pk>/", views.public_unit, name="public_unit"),
     path("language/<str:code>/", views.public_language, name="public_language"),

@@ -4,16 +4,18 @@ seen at once by every process (the state is read from the database on each reque
 
 import hashlib
 from functools import wraps
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.paginator import Paginator
+from django.db.models import Count
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from . import selectors
 from .render import public_copy_for
@@ -34,12 +36,14 @@ def cached_public(view):
         path = request.get_full_path()
         digest = hashlib.sha256(path.encode()).hexdigest()
         key = f"public:{selectors.public_state()}:{get_language()}:{digest}"
-        hit = cache.get(key)
+        # A search is anyone's text: answered afresh, never filling the cache.
+        searched = bool(request.GET.get("q"))
+        hit = None if searched else cache.get(key)
         if hit is not None:
             response = HttpResponse(hit[0], content_type=hit[1])
         else:
             response = view(request, *args, **kwargs)
-            if response.status_code == 200 and not response.streaming:
+            if response.status_code == 200 and not response.streaming and not searched:
                 cache.set(key, (response.content, response["Content-Type"]), settings.PUBLIC_CACHE_SECONDS)
         patch_cache_control(response, public=True, max_age=BROWSER_SECONDS)
         # The language is the visitor's cookie (core.middleware.thai_first).
@@ -59,20 +63,24 @@ def _page_of(request, rows):
     return Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
-@require_GET
+@require_safe
 @cached_public
 def public_home(request):
     years = list(selectors.published_years())
-    counts = {}
-    for year_id in selectors.public_agreements().values_list("fiscal_year_id", flat=True):
-        counts[year_id] = counts.get(year_id, 0) + 1
+    counts = dict(
+        selectors.public_agreements()
+        .order_by()
+        .values_list("fiscal_year_id")
+        .annotate(n=Count("pk"))
+        .values_list("fiscal_year_id", "n")
+    )
     for year in years:
         year.public_count = counts.get(year.pk, 0)
         year.shows_totals = selectors.shows_totals(year)
     return page("public/home.html", request, {"years": years})
 
 
-@require_GET
+@require_safe
 @cached_public
 def public_year(request, be_year):
     year = selectors.get_public_year(be_year)
@@ -90,13 +98,13 @@ def public_year(request, be_year):
             "framework": selectors.framework(year),
             "page": _page_of(request, agreements),
             "q": q,
-            "query": f"q={q}" if q else "",
+            "query": urlencode({"q": q}) if q else "",
             "shows_totals": selectors.shows_totals(year),
         },
     )
 
 
-@require_GET
+@require_safe
 @cached_public
 def public_results(request, be_year):
     year = selectors.get_public_year(be_year)
@@ -114,7 +122,7 @@ def public_results(request, be_year):
     )
 
 
-@require_GET
+@require_safe
 @cached_public
 def public_agreement(request, be_year, unit_pk):
     agreement = selectors.get_public_agreement(be_year, unit_pk)
@@ -136,7 +144,7 @@ def public_agreement(request, be_year, unit_pk):
     )
 
 
-@require_GET
+@require_safe
 def public_agreement_pdf(request, be_year, unit_pk):
     """The public copy of the signed PDF (render.py): never the draft, never an unpublished agreement."""
     agreement = selectors.get_public_agreement(be_year, unit_pk)
@@ -158,7 +166,7 @@ def public_agreement_pdf(request, be_year, unit_pk):
     return response
 
 
-@require_GET
+@require_safe
 @cached_public
 def public_units(request):
     """The public units in tree order, each under the units above it; a search by Thai or English name or
@@ -171,11 +179,11 @@ def public_units(request):
     return page(
         "public/units.html",
         request,
-        {"rows": rows, "tail": tail, "page": current, "q": q, "query": f"q={q}" if q else ""},
+        {"rows": rows, "tail": tail, "page": current, "q": q, "query": urlencode({"q": q}) if q else ""},
     )
 
 
-@require_GET
+@require_safe
 @cached_public
 def public_unit(request, pk):
     unit = selectors.get_public_unit(pk)
@@ -186,7 +194,7 @@ def public_unit(request, pk):
     return page("public/unit.html", request, {"unit": unit, "agreements": agreements})
 
 
-@require_GET
+@require_safe
 def public_language(request, code):
     """Thai or English for the public pages, by a link (a public page carries no form, so no CSRF token
     that a cached copy would hand to the next visitor). Only the language cookie is set."""
@@ -215,8 +223,7 @@ Disallow: /
 """
 
 
-@require_GET
+@require_safe
 def robots_txt(request):
     """Search engines may index the public pages; everything else is behind a log-in."""
     return HttpResponse(ROBOTS, content_type="text/plain; charset=utf-8")
-

@@ -1,9 +1,10 @@
-"""Demo data of the reporting rounds and scorecards (called by seed_demo).
+"""Demo data of the reporting rounds, scorecards and public site (called by seed_demo).
 
 Last year: six units of the ministry signed, and their 6-, 9- and 12-month reports submitted and verified (one
-12-month report two working days late), so the scorecards and the executive dashboard show a whole year.
-This year: four units signed and the 6-month round opened early by the planner: one report verified, one
-submitted, two being entered by the demo data collector. สบก.'s agreement stays a draft for the drafting demo.
+12-month report two working days late), so the scorecards and the executive dashboard show a whole year; it is
+published on the public site with its verified totals. This year: four units signed and the 6-month round
+opened early by the planner: one report verified, one submitted, two being entered by the demo data collector.
+สบก.'s agreement of this year stays a draft for the drafting demo.
 """
 
 from datetime import datetime, time, timedelta
@@ -179,3 +180,11 @@ def seed_reporting(current, previous, units, people, kpis_spec, template):
     _enter(reports["สจน."], PERFORMANCE[5], people)
     _submit(reports["สจน."], people)
     _enter(reports["กตป."], PERFORMANCE[2], people, upto=3)  # the demo collector has two KPIs left to enter
+
+    # The public site (§12): last year's agreements and verified totals, published by the planner.
+    from kpi_agreements.public import services as public
+
+    public.year_set(fiscal_year=previous, user=people["planner"], published=True, totals=True)
+    public.units_publish_all(
+        fiscal_year=previous, units=[units[a] for a in LAST_YEAR_UNITS], user=people["planner"]
+    )

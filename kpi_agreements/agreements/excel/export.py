@@ -280,8 +280,12 @@ class _YearKpi:
         self.mandatory_id, self.mandatory_code = row.mandatory_id, row.mandatory__code
 
 
-def year_workbook(fiscal_year, agreements_qs) -> Workbook:
-    """Every KPI of the given agreements of one year in one sheet, for analysis; one query at any size.
+PROGRESS_ROWS = 2000  # the year's workbook tells its progress once per this many rows (one database chunk)
+
+
+def year_workbook(fiscal_year, agreements_qs, progress=None) -> Workbook:
+    """Every KPI of the given agreements of one year in one sheet, for analysis; one query at any size (two
+    with ``progress(done, total)``, told in KPI rows every PROGRESS_ROWS rows).
 
     Rows are read as tuples, not model instances: building 50,000 KPIs with five related objects each would
     take most of the time of the export.
@@ -298,25 +302,30 @@ def year_workbook(fiscal_year, agreements_qs) -> Workbook:
         header.append(cell)
     ws.append(header)
 
-    rows = (
-        KPI.objects.filter(agreement__in=agreements_qs.filter(fiscal_year=fiscal_year).values("pk"))
-        .order_by("agreement__unit__path", "agreement_id", "pk")
-        .values_list(*_YEAR_FIELDS, named=True)
-    )
+    kpis = KPI.objects.filter(agreement__in=agreements_qs.filter(fiscal_year=fiscal_year).values("pk"))
+    total = kpis.count() if progress else 0
+    if progress:
+        progress(0, total)
+    rows = kpis.order_by("agreement__unit__path", "agreement_id", "pk").values_list(*_YEAR_FIELDS, named=True)
     dimensions: dict[int, SimpleNamespace] = {}
     people: dict[int, str] = {}
     group: list[_YearKpi] = []
     written = 0
     for row in rows.iterator(chunk_size=2000):
         if group and row.agreement_id != group[0].row.agreement_id:
+            before = written
             written += _write_year_group(ws, group, people)
             group = []
+            if progress and written // PROGRESS_ROWS > before // PROGRESS_ROWS:
+                progress(written, total)
         dimension = dimensions.get(row.dimension_id)
         if dimension is None:
             dimension = dimensions[row.dimension_id] = SimpleNamespace(order=row.dimension__order)
         group.append(_YearKpi(row, dimension))
     if group:
         written += _write_year_group(ws, group, people)
+    if progress:
+        progress(total, total)
     ws.auto_filter.ref = f"A1:{get_column_letter(len(YEAR_COLUMNS))}{written + 1}"
     return wb
 

@@ -131,6 +131,7 @@ class ImportReport:
     updated: int = 0
     unchanged: int = 0
     not_in_file: int = 0  # KPIs of the agreement the file does not list: left as they are
+    applied: bool = False  # the file was written (it had no problem, and was not applied already)
 
     @property
     def ok(self) -> bool:
@@ -590,8 +591,9 @@ def megabytes(size: int) -> str:
     return plain((Decimal(size) / (1024 * 1024)).quantize(Decimal("0.1")))
 
 
-def parse_workbook(fileobj, be_year: int, report: ImportReport) -> Parsed | None:
-    """Every sheet, row and cell read and checked; None when the file cannot be read with confidence."""
+def parse_workbook(fileobj, be_year: int, report: ImportReport, sheet_read=None) -> Parsed | None:
+    """Every sheet, row and cell read and checked; None when the file cannot be read with confidence.
+    ``sheet_read()`` is called after each sheet (an import's progress)."""
     wb = _open(fileobj, report)
     if wb is None:
         return None
@@ -603,7 +605,11 @@ def parse_workbook(fileobj, be_year: int, report: ImportReport) -> Parsed | None
             report.add(_("The workbook has no sheet named “%(sheet)s”.") % {"sheet": name}, name)
         if missing:
             return None
-        tables = {name: _read_sheet(wb, name, columns, report) for name, columns in sheets.items()}
+        tables = {}
+        for name, columns in sheets.items():
+            tables[name] = _read_sheet(wb, name, columns, report)
+            if sheet_read:
+                sheet_read()
     finally:
         wb.close()
     if any(rows is None for rows in tables.values()):

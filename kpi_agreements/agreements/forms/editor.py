@@ -104,9 +104,10 @@ class KPIForm(forms.ModelForm):
                 around, kind="agreement", obj=agreement.pk, keep=getattr(kpi, f"{name}_id")
             )
         self._offer_parents(agreement, kpi)
-        if kpi.pk and (kpi.parent_id or kpi.children.exists()):
+        has_children = bool(kpi.pk) and kpi.children.exists()  # asked once: two fields depend on it
+        if kpi.pk and (kpi.parent_id or has_children):
             self.fields["dimension"].disabled = True
-        if kpi.pk and kpi.children.exists():
+        if has_children:
             # A parent's weight is the sum of its children's (§4): shown, not typed.
             self.fields["weight"].disabled = True
             self.fields["weight"].help_text = _("The sum of the sub-KPIs' weights.")

@@ -9,7 +9,10 @@ from kpi_agreements.agreements.models import KPI, Agreement, Party, SigningRule
 from kpi_agreements.agreements.selectors import mandatory_outline, mandatory_weights, outline, party_problems
 from kpi_agreements.agreements.services.kpis import check_editable, kpis_bulk_save
 from kpi_agreements.fiscal.models import FiscalYear
-from kpi_agreements.organisation.models import Unit
+from kpi_agreements.organisation.models import Role, Unit
+
+# Who opens the year's agreements (and copies last year's): planning staff and administrators of the units.
+AGREEMENT_CREATORS = (Role.PLANNING, Role.ADMIN)
 
 # --- creating the year's agreements ------------------------------------------------------------------
 
@@ -55,41 +58,33 @@ def _lock_year_creations(fiscal_year) -> None:
     FiscalYear.objects.select_for_update().filter(pk=fiscal_year.pk).first()
 
 
-@transaction.atomic
-def agreements_create(*, fiscal_year, units: list[Unit]) -> list[Agreement]:
-    """One draft per unit in scope that has none yet, pre-filled with the mandatory KPIs and the parties."""
-    _lock_year_creations(fiscal_year)
-    existing = set(
-        Agreement.objects.filter(fiscal_year=fiscal_year, unit__in=units).values_list("unit_id", flat=True)
-    )
-    # Read the units afresh: the parties come from their heads as they are now, not as the caller saw them.
-    units = list(
-        Unit.objects.filter(pk__in=[u.pk for u in units if u.pk not in existing])
-        .select_related("head")
-        .order_by("path")
-    )
-    if not units:
-        return []
-    ancestor_paths = {path for u in units for path in u.ancestor_paths()}
-    ancestors = {u.path: u for u in Unit.objects.filter(path__in=ancestor_paths).select_related("head")}
-    rules = {r.unit_type_id: r for r in SigningRule.objects.all()}
-    # In reading order (codes sorted naturally, parents before their sub-KPIs), which is the order kept.
-    mandatory = mandatory_outline(
-        fiscal_year.mandatory_kpis.select_related("dimension").prefetch_related("unit_types", "rules_out")
-    )
-    by_type: dict = {}
-    created = []
-    for unit in units:
-        agreement = Agreement.objects.create(unit=unit, fiscal_year=fiscal_year)
-        parties = default_parties(unit, ancestors, rules)
-        for party in parties:
-            party.agreement = agreement
-        bulk_create_with_history(parties, Party)
-        if unit.unit_type_id not in by_type:
-            by_type[unit.unit_type_id] = mandatory_weights(mandatory, unit.unit_type_id)
-        weights = by_type[unit.unit_type_id]
+# Units per transaction: a long run shows its progress between them (a background job's page reads it), and
+# stopping halfway keeps what was made; running it again makes only what is missing.
+CREATE_BATCH = 250
+
+
+class _Framework:
+    """What every new agreement of the year starts from, read once: the mandatory KPIs in reading order, the
+    weights each unit type gets, the signing rules."""
+
+    def __init__(self, fiscal_year):
+        # In reading order (codes sorted naturally, parents before their sub-KPIs), which is the order kept.
+        self.mandatory = mandatory_outline(
+            fiscal_year.mandatory_kpis.select_related("dimension").prefetch_related("unit_types", "rules_out")
+        )
+        self.rules = {r.unit_type_id: r for r in SigningRule.objects.all()}
+        self._weights: dict = {}
+
+    def weights(self, unit_type_id) -> dict:
+        if unit_type_id not in self._weights:
+            self._weights[unit_type_id] = mandatory_weights(self.mandatory, unit_type_id)
+        return self._weights[unit_type_id]
+
+    def kpis(self, agreement: Agreement, unit_type_id) -> list[KPI]:
+        """The agreement's copies of the mandatory KPIs that apply to its unit's type, with their weights."""
+        weights = self.weights(unit_type_id)
         copies: dict = {}
-        for i, m in enumerate(mandatory):
+        for i, m in enumerate(self.mandatory):
             if m.pk in weights:
                 # The framework's nesting is kept (1.1 under 1); a parent's weight is its sub-KPIs' sum.
                 copies[m.pk] = KPI(
@@ -101,9 +96,61 @@ def agreements_create(*, fiscal_year, units: list[Unit]) -> list[Agreement]:
                     weight=None if any(c.pk in weights for c in m.child_list) else weights[m.pk],
                     **m.template_values(),
                 )
-        kpis_bulk_save(agreement=agreement, new=list(copies.values()), reason="mandatory KPI")
-        created.append(agreement)
+        return list(copies.values())
+
+
+def agreements_create(*, fiscal_year, units, user=None, progress=None) -> list[Agreement]:
+    """One draft per unit that has none yet in the year, pre-filled with the mandatory KPIs that apply to its
+    type and the parties by the signing rules; the created agreements, in tree order.
+
+    Written in bulk with their history (by ``user``), ``CREATE_BATCH`` units per transaction;
+    ``progress(done, total)`` is told after each. Units that already have an agreement are left alone, so
+    running it again (a retried job) creates nothing twice.
+    """
+    pks = list(
+        Unit.objects.filter(pk__in=[u.pk for u in units]).order_by("path").values_list("pk", flat=True)
+    )
+    framework = _Framework(fiscal_year)
+    created = []
+    if progress:
+        progress(0, len(pks))
+    for start in range(0, len(pks), CREATE_BATCH):
+        created += _create_batch(fiscal_year, pks[start : start + CREATE_BATCH], framework, user)
+        if progress:
+            progress(min(start + CREATE_BATCH, len(pks)), len(pks))
     return created
+
+
+@transaction.atomic
+def _create_batch(fiscal_year, unit_pks: list[int], framework: _Framework, user) -> list[Agreement]:
+    _lock_year_creations(fiscal_year)
+    # Read the units afresh: the parties come from their heads as they are now, not as the caller saw them.
+    units = list(
+        Unit.objects.filter(pk__in=unit_pks)
+        .exclude(agreements__fiscal_year=fiscal_year)
+        .select_related("head")
+        .order_by("path")
+    )
+    if not units:
+        return []
+    ancestor_paths = {path for u in units for path in u.ancestor_paths()}
+    ancestors = {u.path: u for u in Unit.objects.filter(path__in=ancestor_paths).select_related("head")}
+    agreements = [Agreement(unit=unit, fiscal_year=fiscal_year) for unit in units]
+    bulk_create_with_history(agreements, Agreement, default_user=user)
+    parties = []
+    for unit, agreement in zip(units, agreements, strict=True):
+        for party in default_parties(unit, ancestors, framework.rules):
+            party.agreement = agreement
+            parties.append(party)
+    bulk_create_with_history(parties, Party, default_user=user)
+    for unit, agreement in zip(units, agreements, strict=True):
+        kpis_bulk_save(
+            agreement=agreement,
+            new=framework.kpis(agreement, unit.unit_type_id),
+            reason="mandatory KPI",
+            user=user,
+        )
+    return agreements
 
 
 @transaction.atomic

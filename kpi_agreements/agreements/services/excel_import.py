@@ -17,7 +17,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from kpi_agreements.agreements.excel.layout import parse_decimal_text
+from kpi_agreements.agreements.excel.layout import CRITERIA_SHEETS, parse_decimal_text
 from kpi_agreements.agreements.excel.parse import INVALID, ImportReport, KpiRow, Parsed, parse_workbook
 from kpi_agreements.agreements.models import KPI, Agreement
 from kpi_agreements.agreements.services import kpis
@@ -271,22 +271,37 @@ def _equal(old, new) -> bool:
     return old == new
 
 
-def import_workbook(agreement: Agreement, fileobj, user) -> ImportReport:
+# Progress of an import, in steps: each sheet read, the rows checked against the agreement, the rows written.
+STEPS = 1 + len(CRITERIA_SHEETS) + 2
+
+
+def import_workbook(agreement: Agreement, fileobj, user, *, progress=None, claim=None) -> ImportReport:
     """Check an uploaded KPI Template workbook cell by cell; apply it only if nothing at all is wrong.
 
     Returns the report: its ``errors`` name sheet, row and column; when there are none the counts say what
     changed. All writes happen in one transaction, so a file is applied entirely or not at all.
+    ``progress(done, total)`` is told after each step (``STEPS``). ``claim()``, called in that transaction
+    once the file has passed every check, may say it was applied already (a background job run again):
+    then nothing is written and ``report.applied`` stays False.
     """
     report = ImportReport()
-    _import(agreement, fileobj, user, report)
+    done = 0
+
+    def step():
+        nonlocal done
+        done += 1
+        if progress:
+            progress(done, STEPS)
+
+    _import(agreement, fileobj, user, report, step, claim)
     report.sort()
     return report
 
 
-def _import(agreement: Agreement, fileobj, user, report: ImportReport) -> None:
+def _import(agreement: Agreement, fileobj, user, report: ImportReport, step, claim) -> None:
     try:
         kpis.check_editable(agreement)  # before reading a file that could not be applied anyway
-        parsed = parse_workbook(fileobj, agreement.fiscal_year.be_year, report)
+        parsed = parse_workbook(fileobj, agreement.fiscal_year.be_year, report, sheet_read=step)
         if parsed is None:
             return
         # Cells with problems are reported already; go on checking the rest so the report lists everything.
@@ -296,12 +311,15 @@ def _import(agreement: Agreement, fileobj, user, report: ImportReport) -> None:
             kpis.check_editable(locked)
             existing = {k.pk: k for k in locked.kpis.all()}
             plans = _check(locked, parsed, existing, report)
-            if not report.ok:
+            step()
+            if not report.ok or (claim is not None and not claim()):
                 return
             _assign_orders(plans, existing)
             in_file = {plan.kpi.pk for plan in plans if plan.kpi}
             report.not_in_file = len(set(existing) - in_file)
             _apply(locked, plans, user, report)
+            report.applied = True
+            step()
     except ValidationError as exc:  # the KPI services' rules: nothing was written
         for message in exc.messages:
             report.add(message)

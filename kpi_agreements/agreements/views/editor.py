@@ -54,9 +54,9 @@ def _editor_context(request, agreement: Agreement) -> dict:
     """Everything the editor shows, in a fixed number of queries whatever the number of KPIs.
 
     The page is the one most often read, so it reads lean: the dimensions are attached to the KPIs from
-    their list, not joined to every row; what a row shows of the KPI it serves and of its supervisor comes
-    as values; the URLs of a row are made from one reversal each (``_row_urls``)."""
-    dimensions = list(agreement.fiscal_year.dimensions.all())
+    their list, not joined to every row; what a row shows of the KPI it serves comes as a value; the
+    committee's counts as correlated counts; the URLs of the rows from one reversal each (``_row_urls``)."""
+    dimensions = list(agreement.fiscal_year.dimensions.order_by("order", "pk"))  # not joined to the year
     by_pk = {d.pk: d for d in dimensions}
     all_kpis = list(
         agreement.kpis.select_related("supervisor")
@@ -407,7 +407,10 @@ def cascade_map(request, pk):
 
 def _cascade_rows(user, agreement_pk: int):
     """The agreement's KPIs (level 0), each followed by the visible KPIs that serve it (level 1), as values
-    in reading order: the served KPI's dimension and place, then the serving unit's place in the tree."""
+    in reading order: the served KPI's dimension and place, then the serving unit's place in the tree.
+
+    A KPI serves only a KPI of its parent unit's agreement of the same year (the KPI form offers no other),
+    so no filter on the year is needed: one would lead SQLite to read the whole year's KPIs."""
     tops = list(KPI.objects.filter(agreement=agreement_pk).order_by().values_list("pk", flat=True))
     top = Q(agreement=agreement_pk)
 

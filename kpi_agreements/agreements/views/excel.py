@@ -1,25 +1,25 @@
 """Excel downloads and uploads of KPI Templates (DOMAIN §10); the work is done in ``excel`` and
-``services.excel_import``."""
+``services.excel_import``. An upload and the year's workbook are background jobs (``jobs``)."""
 
 import io
 from pathlib import PurePath
+from uuid import uuid4
 
 from django import forms
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
-from kpi_agreements.agreements.access import agreements_visible_to, get_agreement_for
+from kpi_agreements.agreements.access import get_agreement_for
 from kpi_agreements.agreements.excel import export, layout, parse
-from kpi_agreements.agreements.services import excel_import
+from kpi_agreements.agreements.jobs import KPI_IMPORT, YEAR_EXPORT, can_export_year
 from kpi_agreements.fiscal.models import FiscalYear
-from kpi_agreements.organisation.access import scope_of
-from kpi_agreements.organisation.models import Role
+from kpi_agreements.workflow.jobs import job_request, jobs_about
 
 # Browsers label an .xlsx in several ways; the content itself is checked by excel.parse.
 UPLOAD_CONTENT_TYPES = {
@@ -29,8 +29,7 @@ UPLOAD_CONTENT_TYPES = {
     "application/x-zip-compressed",
     "",
 }
-YEAR_EXPORT_ROLES = (Role.ADMIN, Role.PLANNING, Role.EXECUTIVE)
-REPORT_ROWS_SHOWN = 500
+RECENT_JOBS = 5
 
 
 class UploadForm(forms.Form):
@@ -78,36 +77,25 @@ def agreement_excel_download(request, pk):
 @login_required
 @require_http_methods(["GET", "POST"])
 def agreement_excel_upload(request, pk):
+    """The upload is stored and checked and applied by a background job (jobs.kpi_import), whose page shows
+    the progress and then what changed, or every problem with its sheet, row and column."""
     agreement = get_agreement_for(request.user, pk, need="edit")
     form = UploadForm(request.POST or None, request.FILES or None)
-    report = None
     if request.method == "POST" and form.is_valid():
-        report = excel_import.import_workbook(agreement, form.cleaned_data["file"], request.user)
-        if report.ok:
-            messages.success(
-                request,
-                _(
-                    "The workbook was imported: %(created)s KPIs added, %(updated)s changed, %(unchanged)s "
-                    "unchanged."
-                )
-                % {"created": report.created, "updated": report.updated, "unchanged": report.unchanged},
-            )
-            if report.not_in_file:
-                messages.warning(
-                    request,
-                    _("%(count)s KPIs of the agreement were not in the file and were left as they are.")
-                    % {"count": report.not_in_file},
-                )
-            return redirect(_agreement_url(agreement.pk))
+        name = default_storage.save(
+            f"imports/kpis-{agreement.pk}-{uuid4().hex}.xlsx", form.cleaned_data["file"]
+        )
+        job = job_request(
+            kind=KPI_IMPORT, user=request.user, subject=agreement, file=name, language=get_language()
+        )
+        return redirect("job_detail", job.pk)
     return render(
         request,
         "agreements/excel_upload.html",
         {
             "agreement": agreement,
             "form": form,
-            "report": report,
-            "errors": report.errors[:REPORT_ROWS_SHOWN] if report else [],
-            "hidden_errors": max(len(report.errors) - REPORT_ROWS_SHOWN, 0) if report else 0,
+            "jobs": list(jobs_about(agreement, [KPI_IMPORT]).filter(requested_by=request.user)[:RECENT_JOBS]),
             "agreement_url": _agreement_url(agreement.pk),
             "max_megabytes": parse.megabytes(parse.MAX_UPLOAD_BYTES),
             "max_rows": layout.MAX_ROWS,
@@ -115,17 +103,15 @@ def agreement_excel_upload(request, pk):
     )
 
 
-def can_export_year(user) -> bool:
-    """The year's KPIs in one sheet are for planning staff, executives and administrators."""
-    scope = scope_of(user)
-    return scope.is_superuser or any(role in scope.paths for role in YEAR_EXPORT_ROLES)
-
-
 @login_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def year_excel_export(request, pk):
+    """POST: the workbook is made by a background job (jobs.year_export), whose page gives the download.
+    GET: the year's agreements page, where the button is (older links lead here)."""
     if not can_export_year(request.user):
         raise Http404
     year = get_object_or_404(FiscalYear, pk=pk)
-    agreements = agreements_visible_to(request.user).filter(fiscal_year=year)
-    return _xlsx_response(export.year_workbook(year, agreements), f"kpis-{year.be_year}.xlsx")
+    if request.method == "GET":
+        return redirect(reverse("year_agreements", args=[year.pk]) + "#export")
+    job = job_request(kind=YEAR_EXPORT, user=request.user, subject=year, language=get_language())
+    return redirect("job_detail", job.pk)

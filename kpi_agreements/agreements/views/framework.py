@@ -4,17 +4,21 @@ Thin views: access check, form, one service call, redirect. Managers of a root u
 the signing rules (they are organisation-wide, like the calendar); everyone logged in reads them.
 """
 
+from urllib.parse import urlencode
+
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Count, Q, Sum
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
-from kpi_agreements import scoring
 from kpi_agreements.agreements import selectors
 from kpi_agreements.agreements.access import agreements_visible_to
 from kpi_agreements.agreements.forms.framework import (
@@ -26,17 +30,20 @@ from kpi_agreements.agreements.forms.framework import (
     SigningRuleFormSet,
     dimension_formset_class,
 )
-from kpi_agreements.agreements.models import Agreement, MandatoryKPI, SigningRule
+from kpi_agreements.agreements.jobs import YEAR_CREATE, YEAR_EXPORT, can_export_year
+from kpi_agreements.agreements.models import KPI, Agreement, MandatoryKPI, SigningRule
 from kpi_agreements.agreements.services import drafting, framework
+from kpi_agreements.core.thai import local_name
 from kpi_agreements.criteria.forms import CalculatorForm, CriteriaForm
-from kpi_agreements.criteria.validation import scoring_message
 from kpi_agreements.fiscal.access import can_manage_years, get_fiscal_year_for
 from kpi_agreements.fiscal.models import FiscalYear
 from kpi_agreements.organisation.access import scope_of
-from kpi_agreements.organisation.models import Role, UnitType
+from kpi_agreements.organisation.models import UnitType
 from kpi_agreements.organisation.views import _apply_errors
+from kpi_agreements.workflow.access import JOB_LABELS
+from kpi_agreements.workflow.jobs import job_request, jobs_about
 
-AGREEMENT_CREATORS = (Role.PLANNING, Role.ADMIN)
+AGREEMENT_CREATORS = drafting.AGREEMENT_CREATORS
 
 
 def _errors_by_field(exc: ValidationError) -> dict:
@@ -363,37 +370,147 @@ def signing_rules(request):
 
 # --- the year's agreements ---------------------------------------------------------------------------
 
+PAGE_SIZE = 50
+CANDIDATES_SHOWN = 100  # units offered one by one; beyond that, a search or "every unit" (one job either way)
+RECENT_JOBS = 5
+SEARCH_WORDS = 5
 
-def _creatable_units(user, year):
-    """Active units the user manages that have no agreement in ``year`` yet."""
+
+class YearAgreementsFilter(forms.Form):
+    """The year's agreements: searched by unit name or abbreviation, filtered by status and unit type. The
+    search and the type also narrow the units offered for new agreements."""
+
+    q = forms.CharField(label=_lazy("Search units"), required=False, max_length=100)
+    status = forms.ChoiceField(label=_lazy("Status"), required=False)
+    type = forms.ModelChoiceField(
+        label=_lazy("Unit type"),
+        queryset=UnitType.objects.order_by("code"),
+        required=False,
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = [("", _lazy("Every status")), *Agreement.Status.choices]
+        self.fields["type"].empty_label = _lazy("Every unit type")
+        self.fields["type"].label_from_instance = local_name
+
+    def units_q(self, prefix: str = "") -> Q:
+        """The search and type as a filter on units (``prefix``: the path to the unit, e.g. "unit__")."""
+        data = self.cleaned_data if self.is_valid() else {}
+        q = Q()
+        for word in (data.get("q") or "").split()[:SEARCH_WORDS]:
+            q &= Q(**{f"{prefix}name_th__icontains": word}) | Q(**{f"{prefix}abbreviation__icontains": word})
+        if data.get("type"):
+            q &= Q(**{f"{prefix}unit_type": data["type"]})
+        return q
+
+    def chosen_status(self) -> str:
+        return self.cleaned_data.get("status", "") if self.is_valid() else ""
+
+    def query(self, *names) -> str:
+        """The filters given, urlencoded, for the pager and the links that keep them."""
+        return urlencode([(n, self.data[n]) for n in names or self.fields if self.data.get(n)])
+
+
+class YearAgreementsCreateForm(AgreementsCreateForm):
+    """The units ticked, or ``every`` unit without an agreement among those the user manages (those the
+    page's search and type show): the page offers at most CANDIDATES_SHOWN units one by one."""
+
+    every = forms.BooleanField(required=False)
+
+    def __init__(self, *args, year, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.year = year
+        self.fields["units"].required = False
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        if data.get("every"):
+            # The page's search and type, posted with the button, narrow "every" as they narrow the list.
+            units = _creatable_units(self.allowed, self.year).filter(
+                YearAgreementsFilter(self.data).units_q()
+            )
+            data["units"] = list(units)
+            if not data["units"]:
+                self.add_error(None, _("Every unit you manage has an agreement for this year."))
+        elif not data.get("units"):
+            self.add_error("units", forms.Field.default_error_messages["required"])
+        return data
+
+
+def _creatable_units(allowed, year):
+    """Of the ``allowed`` units, the active ones that have no agreement in ``year`` yet."""
     return (
-        scope_of(user)
-        .units(*AGREEMENT_CREATORS)
-        .filter(is_active=True)
+        allowed.filter(is_active=True)
         .exclude(agreements__fiscal_year=year)
         .select_related("unit_type")
         .order_by("path")
     )
 
 
-def _year_agreements_context(request, year, create_form=None, copy_form=None):
-    visible = agreements_visible_to(request.user).filter(fiscal_year=year).values("pk")
-    # The counts are taken on the agreements alone: the visibility filter joins committees and would
-    # multiply the rows being summed.
+def _agreements_page(request, year, filters: YearAgreementsFilter):
+    """One page of the agreements the user may read, with each one's live KPI count and top-level weight:
+    summed for the page's agreements only, so the page costs the same at any size."""
     agreements = (
-        Agreement.objects.filter(pk__in=visible)
+        agreements_visible_to(request.user)
+        .filter(filters.units_q("unit__"), fiscal_year=year)
         .select_related("unit__unit_type")
-        .annotate(
-            # KPIs cancelled by an approved change request are no longer part of the agreement (§9).
-            kpi_count=Count("kpis", filter=Q(kpis__cancelled_from_round__isnull=True)),
-            total_weight=Sum(
-                "kpis__weight",
-                filter=Q(kpis__parent__isnull=True, kpis__cancelled_from_round__isnull=True),
-            ),
-        )
-        .order_by("unit__path")
+        .order_by("unit__path", "pk")
     )
-    candidates = list(_creatable_units(request.user, year))
+    if filters.chosen_status():
+        agreements = agreements.filter(status=filters.chosen_status())
+    page = Paginator(agreements, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = list(page.object_list)
+    # KPIs cancelled by an approved change request are no longer part of the agreement (§9).
+    totals = {
+        row["agreement_id"]: row
+        for row in KPI.objects.filter(agreement__in=[a.pk for a in rows], cancelled_from_round__isnull=True)
+        .values("agreement_id")
+        .annotate(kpi_count=Count("pk"), total_weight=Sum("weight", filter=Q(parent__isnull=True)))
+    }
+    for agreement in rows:
+        found = totals.get(agreement.pk, {})
+        agreement.kpi_count = found.get("kpi_count", 0)
+        agreement.total_weight = found.get("total_weight")
+    page.object_list = rows
+    return page
+
+
+def _recent_jobs(request, year) -> list:
+    jobs = list(jobs_about(year, [YEAR_CREATE, YEAR_EXPORT]).filter(requested_by=request.user)[:RECENT_JOBS])
+    for job in jobs:
+        job.label = JOB_LABELS.get(job.kind, job.kind)
+    return jobs
+
+
+def _year_agreements_context(request, year, create_form=None, copy_form=None):
+    filters = YearAgreementsFilter(request.GET)
+    context = {
+        "year": year,
+        "filters": filters,
+        "agreements": _agreements_page(request, year, filters),
+        "query": filters.query(),
+        "create_form": create_form,
+        "copy_form": copy_form,
+        "can_export": can_export_year(request.user),
+        "jobs": _recent_jobs(request, year),
+        "candidates": [],
+        "candidates_total": 0,
+        "copyable": [],
+        "previous": None,
+    }
+    allowed = scope_of(request.user).units(*AGREEMENT_CREATORS)
+    context["can_create"] = allowed.exists()
+    if not context["can_create"]:
+        return context
+    creatable = _creatable_units(allowed, year)
+    candidates = list(creatable.filter(filters.units_q())[: CANDIDATES_SHOWN + 1])
+    total = len(candidates)
+    if total > CANDIDATES_SHOWN:
+        candidates, total = candidates[:CANDIDATES_SHOWN], creatable.filter(filters.units_q()).count()
     previous = FiscalYear.objects.filter(be_year=year.be_year - 1).first()
     copyable = []
     if previous is not None and candidates:
@@ -409,18 +526,16 @@ def _year_agreements_context(request, year, create_form=None, copy_form=None):
     selected = set()
     if create_form is not None and create_form.is_bound:
         selected = {str(v) for v in create_form.data.getlist("units")}
-    return {
-        "year": year,
-        "agreements": agreements,
-        "candidates": candidates,
-        "candidate_types": list(types.values()),
-        "selected": selected,
-        "copyable": copyable,
-        "previous": previous,
-        "can_create": scope_of(request.user).units(*AGREEMENT_CREATORS).exists(),
-        "create_form": create_form,
-        "copy_form": copy_form,
-    }
+    context.update(
+        candidates=candidates,
+        candidates_total=total,
+        candidate_types=list(types.values()),
+        selected=selected,
+        copyable=copyable,
+        previous=previous,
+        every_type=filters.cleaned_data.get("type") if filters.is_valid() else None,
+    )
+    return context
 
 
 def _warn_framework(request, year, context) -> None:
@@ -432,6 +547,9 @@ def _warn_framework(request, year, context) -> None:
 
 @login_required
 def year_agreements(request, pk):
+    """The year's agreements the user may read, 50 a page, searched and filtered; for planning staff and
+    administrators, the units still without one, to create their drafts (a background job) or copy last
+    year's; for whoever may, the button that makes the year's workbook (a background job too)."""
     year = get_fiscal_year_for(request.user, pk)
     context = _year_agreements_context(request, year)
     _warn_framework(request, year, context)
@@ -448,38 +566,19 @@ def _allowed_units(request):
 @login_required
 @require_POST
 def year_agreements_create(request, pk):
+    """Ask for the drafts of the units chosen (or every unit without one) to be created by a background job
+    (jobs.year_create); its page shows the progress and how many were made."""
     year = get_fiscal_year_for(request.user, pk)
-    form = AgreementsCreateForm(request.POST, allowed=_allowed_units(request))
+    form = YearAgreementsCreateForm(request.POST, allowed=_allowed_units(request), year=year)
     if form.is_valid():
-        units = form.cleaned_data["units"]
-        try:
-            created = drafting.agreements_create(fiscal_year=year, units=units)
-        except ValidationError as exc:
-            _apply_errors(form, exc)
-        except scoring.ScoringError as exc:
-            form.add_error(None, scoring_message(exc))
-        else:
-            messages.success(
-                request,
-                ngettext(
-                    "%(count)s draft agreement was created.",
-                    "%(count)s draft agreements were created.",
-                    len(created),
-                )
-                % {"count": len(created)},
-            )
-            skipped = len(units) - len(created)
-            if skipped:
-                messages.info(
-                    request,
-                    ngettext(
-                        "%(count)s unit already had an agreement for this year.",
-                        "%(count)s units already had an agreement for this year.",
-                        skipped,
-                    )
-                    % {"count": skipped},
-                )
-            return redirect("year_agreements", pk=year.pk)
+        job = job_request(
+            kind=YEAR_CREATE,
+            user=request.user,
+            subject=year,
+            units=[unit.pk for unit in form.cleaned_data["units"]],
+            language=get_language(),
+        )
+        return redirect("job_detail", job.pk)
     context = _year_agreements_context(request, year, create_form=form)
     return render(request, "agreements/year_agreements.html", context, status=400)
 

@@ -177,7 +177,6 @@ def committee_queue(request):
             "q": q,
             "year": year,
             "years": FiscalYear.objects.filter(committees__members__person=request.user.pk).distinct(),
-            "query": query,
             "agreements_query": "&".join(filter(None, [query, _param(request, "cpage")])),
             "changes_query": "&".join(filter(None, [query, _param(request, "page")])),
         },

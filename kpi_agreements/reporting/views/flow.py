@@ -274,9 +274,18 @@ def report_verify(request, pk):
     return redirect("report_detail", pk=pk)
 
 
+def _not_awaiting(request, report):
+    """The verifier's pages serve a report awaiting verification only; otherwise back to the report."""
+    state = report.get_status_display()
+    messages.info(request, _("This report is not awaiting verification (%(state)s).") % {"state": state})
+    return redirect("report_detail", pk=report.pk)
+
+
 @login_required
 def report_send_back(request, pk):
     report = get_report_for(request.user, pk, need="verify")
+    if report.status not in RoundReport.AWAITING_VERIFICATION:
+        return _not_awaiting(request, report)
     form = SendBackForm(request.POST or None, report=report)
     if request.method == "POST" and form.is_valid():
         try:
@@ -314,6 +323,8 @@ def item_verify(request, pk):
     item = get_item_for(request.user, pk, need="verify")
     if not item.is_leaf:
         raise Http404  # a parent KPI is scored from its sub-KPIs: nothing to verify
+    if item.report.status not in RoundReport.AWAITING_VERIFICATION:
+        return _not_awaiting(request, item.report)
     form = VerifiedResultForm(request.POST if request.method == "POST" else None, item=item)
     if request.method == "POST" and form.is_valid():
         try:

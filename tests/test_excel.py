@@ -79,6 +79,12 @@ def make_agreement(unit, year, dimensions, people=(None, None)):
     return agreement
 
 
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    """Uploads and job files go to a directory of the test's own."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
 @pytest.fixture
 def setup(org):
     dimensions = make_dimensions(org.year)

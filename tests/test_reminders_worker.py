@@ -15,11 +15,11 @@ import sqlite3
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
 
+from tests.processes import manage_in, wait_for
 from tests.test_celery_worker import django_like_a_worker
 from tests.test_faults import PrivateRedis
 
@@ -102,15 +102,6 @@ class SMTPHandler(socketserver.StreamRequestHandler):
                 self.reply("250 ok")
 
 
-def wait_for(condition, seconds=90, what=""):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 @pytest.mark.worker
 def test_a_due_reminder_is_emailed_once_by_a_real_worker_and_beat_on_redis(tmp_path):
     redis = PrivateRedis(tmp_path, port=6393)
@@ -132,17 +123,7 @@ def test_a_due_reminder_is_emailed_once_by_a_real_worker_and_beat_on_redis(tmp_p
     }
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
-    def manage(*args):
-        out = subprocess.run(
-            [sys.executable, "manage.py", *args],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        assert out.returncode == 0, out.stderr[-2000:]
-        return out.stdout.strip().splitlines()[-1] if out.stdout.strip() else ""
+    manage = manage_in(env)
 
     def query(sql):
         with sqlite3.connect(db) as conn:

@@ -34,6 +34,13 @@ from kpi_agreements.workflow.jobs import run_job
 from kpi_agreements.workflow.models import Job
 from tests.factories import QUANT, add_kpi
 
+
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    """Uploads and job files go to a directory of the test's own."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
 # --- helpers ------------------------------------------------------------------------------------------------
 
 

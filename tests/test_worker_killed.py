@@ -10,30 +10,21 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
+from tests.processes import manage_in, wait_for
 from tests.test_faults import PrivateRedis
 
 ROOT = Path(__file__).resolve().parent.parent
 REQUEST_DRAFT = """
 from kpi_agreements.agreements.models import Agreement
 from kpi_agreements.documents.services import document_request
-agreement = Agreement.objects.get(unit__abbreviation="สบก.")
+agreement = Agreement.objects.get(unit__abbreviation="สบก.", fiscal_year__is_current=True)
 print(document_request(agreement=agreement, kind="draft", user=None).pk)
 """
 SWEEP = "from kpi_agreements.workflow.outbox import sweep; print(sweep())"
-
-
-def wait_for(condition, seconds=60, what=""):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.mark.worker
@@ -52,17 +43,7 @@ def test_a_worker_killed_mid_render_is_replaced_and_the_document_finished_once(t
     }
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
-    def manage(*args):
-        out = subprocess.run(
-            [sys.executable, "manage.py", *args],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        assert out.returncode == 0, out.stderr[-2000:]
-        return out.stdout.strip().splitlines()[-1] if out.stdout.strip() else ""
+    manage = manage_in(env)
 
     def status(pk):
         with sqlite3.connect(db) as conn:

@@ -469,10 +469,10 @@ def submission_problems(agreement: Agreement, kpis: list[KPI] | None = None, rep
         problems.append(no_committee_message(agreement))
     if not kpis:
         problems.append(_("The agreement has no KPIs."))
+    labels = {f: str(KPI._meta.get_field(f).verbose_name) for f in REQUIRED_TEMPLATE_FIELDS}
     for kpi in kpis:
         if kpi.child_list:
             continue  # a parent is scored from its sub-KPIs
-        labels = {f: str(KPI._meta.get_field(f).verbose_name) for f in REQUIRED_TEMPLATE_FIELDS}
         missing = [labels[f] for f in REQUIRED_TEMPLATE_FIELDS if not str(getattr(kpi, f)).strip()]
         if not kpi.supervisor_id:
             missing.append(str(KPI._meta.get_field("supervisor").verbose_name))

@@ -3,6 +3,7 @@
 import marshal
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
+from functools import lru_cache
 from itertools import chain
 
 from .errors import ScoringError
@@ -202,21 +203,27 @@ def validate_criteria(method: str, criteria: Mapping) -> None:
 # -- results and scores --------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=32)
+def _ends(places: int, floor: Decimal) -> tuple[Decimal, Decimal]:
+    """The scale's ends as scores: the floor and the top level, rounded to ``places``."""
+    return quantize(floor, places), quantize(_TOP, places)
+
+
 def _quantitative(thresholds, actual: Decimal, policy: ScoringPolicy) -> Decimal:
     """§7 method 1: level k + 1 is reached at threshold k (0-based), linear (or step) in between; for
     lower-is-better thresholds every comparison turns round."""
     t0, t1, t2, t3, t4 = thresholds
     if t0 < t4:
         if actual >= t4:
-            return quantize(_TOP, policy.places)
+            return _ends(policy.places, policy.floor)[1]
         if actual < t0:
-            return quantize(policy.floor, policy.places)
+            return _ends(policy.places, policy.floor)[0]
         k = 3 if actual >= t3 else 2 if actual >= t2 else 1 if actual >= t1 else 0
     else:
         if actual <= t4:
-            return quantize(_TOP, policy.places)
+            return _ends(policy.places, policy.floor)[1]
         if actual > t0:
-            return quantize(policy.floor, policy.places)
+            return _ends(policy.places, policy.floor)[0]
         k = 3 if actual <= t3 else 2 if actual <= t2 else 1 if actual <= t1 else 0
     if policy.interpolation == "step":
         return quantize(Decimal(k + 1), policy.places)
@@ -248,7 +255,10 @@ def _score(method, parsed, result, policy: ScoringPolicy) -> Decimal:
         raise ScoringError("not_a_mapping", "result")
     places = policy.places
     if method == "quantitative":
-        return _quantitative(parsed, to_decimal(_value(result, "actual"), "actual"), policy)
+        actual = result.get("actual")
+        if actual is None:
+            _get(result, "actual")  # raises, naming the field
+        return _quantitative(parsed, to_decimal(actual, "actual"), policy)
     if method == "multi_quantitative":
         raw = _list(_value(result, "actuals"), "actuals")
         if len(raw) != len(parsed):

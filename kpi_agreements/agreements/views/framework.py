@@ -534,6 +534,7 @@ def _year_agreements_context(request, year, create_form=None, copy_form=None):
         copyable=copyable,
         previous=previous,
         every_type=filters.cleaned_data.get("type") if filters.is_valid() else None,
+        narrowed=bool(filters.query("q", "type")),  # the units offered are those the search shows
     )
     return context
 

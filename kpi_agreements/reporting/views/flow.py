@@ -235,43 +235,36 @@ def _refused(request, exc: ValidationError) -> None:
         messages.error(request, message)
 
 
-@login_required
-@require_POST
-def report_submit(request, pk):
-    report = get_report_for(request.user, pk, need="submit")
+def _move(request, pk, need: str, service, done: str):
+    """One button's move on the report: the capability, the service, its messages, back to the report."""
+    report = get_report_for(request.user, pk, need=need)
     try:
-        flow.report_submit(report=report, user=request.user, comment=request.POST.get("comment", ""))
+        service(report=report, user=request.user, comment=request.POST.get("comment", ""))
     except ValidationError as exc:
         _refused(request, exc)
     else:
-        messages.success(request, _("The report was submitted for verification."))
+        messages.success(request, done)
     return redirect("report_detail", pk=pk)
+
+
+@login_required
+@require_POST
+def report_submit(request, pk):
+    return _move(request, pk, "submit", flow.report_submit, _("The report was submitted for verification."))
 
 
 @login_required
 @require_POST
 def report_resubmit(request, pk):
-    report = get_report_for(request.user, pk, need="submit")
-    try:
-        flow.report_resubmit(report=report, user=request.user, comment=request.POST.get("comment", ""))
-    except ValidationError as exc:
-        _refused(request, exc)
-    else:
-        messages.success(request, _("The report was resubmitted for verification."))
-    return redirect("report_detail", pk=pk)
+    return _move(
+        request, pk, "submit", flow.report_resubmit, _("The report was resubmitted for verification.")
+    )
 
 
 @login_required
 @require_POST
 def report_verify(request, pk):
-    report = get_report_for(request.user, pk, need="verify")
-    try:
-        flow.report_verify(report=report, user=request.user, comment=request.POST.get("comment", ""))
-    except ValidationError as exc:
-        _refused(request, exc)
-    else:
-        messages.success(request, _("The report was verified."))
-    return redirect("report_detail", pk=pk)
+    return _move(request, pk, "verify", flow.report_verify, _("The report was verified."))
 
 
 def _not_awaiting(request, report):

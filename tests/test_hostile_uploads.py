@@ -8,6 +8,7 @@ import io
 import re
 import zipfile
 from pathlib import Path
+from types import SimpleNamespace
 
 import openpyxl
 import pytest
@@ -20,6 +21,8 @@ from kpi_agreements.agreements.excel import layout, parse
 from kpi_agreements.agreements.models import KPI, Evidence
 from kpi_agreements.agreements.services import changes, excel_import
 from kpi_agreements.core import uploads
+from kpi_agreements.workflow.jobs import run_job
+from kpi_agreements.workflow.models import Job
 from tests.factories import add_kpi, fill, open_change
 
 MB = 1024 * 1024
@@ -125,15 +128,24 @@ def kpis():
     return list(KPI.objects.order_by("pk").values()), KPI.history.count()
 
 
-def import_refused(client, agreement, data: bytes, name="kpis.xlsx") -> list:
-    """Upload through the page; the file must be refused and no KPI or history row written."""
-    before = kpis()
+def import_job(client, agreement, data: bytes, name="kpis.xlsx") -> Job:
+    """Upload through the page and run the import job it asks for (an upload is checked in the background)."""
     response = client.post(
         reverse("agreement_excel_upload", args=[agreement.pk]),
         {"file": SimpleUploadedFile(name, data, content_type=layout.CONTENT_TYPE)},
     )
-    assert response.status_code == 200
-    errors = response.context["report"].errors
+    assert response.status_code == 302
+    job = Job.objects.latest("pk")
+    run_job(job.pk)
+    job.refresh_from_db()
+    assert job.status == Job.Status.READY, job.error
+    return job
+
+
+def import_refused(client, agreement, data: bytes, name="kpis.xlsx") -> list:
+    """The file must be refused and no KPI or history row written; the problems as the job keeps them."""
+    before = kpis()
+    errors = [SimpleNamespace(**e) for e in import_job(client, agreement, data, name).outcome["errors"]]
     assert errors
     assert kpis() == before
     return errors
@@ -158,17 +170,8 @@ def test_a_sheet_declaring_4_000_000_rows_is_refused_naming_the_row_with_data(
 def test_blank_rows_past_the_limit_are_skipped_but_data_there_is_not(drafted, workbook, org, client_for):
     client = client_for(org.head_a)
     blank = '<row r="20000" ht="20" customHeight="1"/><row r="65536" ht="20" customHeight="1"/>'
-    response = client.post(
-        reverse("agreement_excel_upload", args=[drafted.pk]),
-        {
-            "file": SimpleUploadedFile(
-                "kpis.xlsx",
-                rewrite(workbook, KPI_SHEET, appended_rows(blank)),
-                content_type=layout.CONTENT_TYPE,
-            )
-        },
-    )
-    assert response.status_code == 302  # an unchanged file with formatted empty rows below it
+    job = import_job(client, drafted, rewrite(workbook, KPI_SHEET, appended_rows(blank)))
+    assert job.outcome["ok"]  # an unchanged file with formatted empty rows below it
     data = '<row r="10001"><c r="B10001"><v>7</v></c></row>'
     (error,) = import_refused(client, drafted, rewrite(workbook, KPI_SHEET, appended_rows(data)))
     assert (error.sheet, error.row) == (layout.SHEET_KPIS, 10_001)

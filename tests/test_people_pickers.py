@@ -16,6 +16,7 @@ from tests.conftest import PASSWORD, make_person
 from tests.factories import add_kpi
 from tests.test_agreement_editor import CRITERIA_POST, kpi_post
 from tests.test_browser_foundation import log_in
+from tests.test_excel import upload  # noqa: F401  (the upload fixture: the import runs as a job)
 
 PHONE = "081-555-0199"
 
@@ -218,8 +219,8 @@ def test_a_forged_committee_member_is_refused_at_the_field(org, crowd, client_fo
     assert not CommitteeMember.objects.filter(person=crowd["elsewhere"]).exists()
 
 
-def test_an_excel_workbook_names_only_the_pickers_people(org, crowd, client_for):
-    from tests.test_excel import download, make_agreement, make_dimensions, snapshot, to_bytes, upload
+def test_an_excel_workbook_names_only_the_pickers_people(org, crowd, client_for, upload):  # noqa: F811
+    from tests.test_excel import download, errors_of, make_agreement, make_dimensions, snapshot, to_bytes
 
     # The collector, from a sibling bureau, was named before: a round trip through Excel keeps them.
     agreement = make_agreement(
@@ -229,12 +230,13 @@ def test_an_excel_workbook_names_only_the_pickers_people(org, crowd, client_for)
     wb = download(client, agreement)
     wb["ตัวชี้วัด"]["R2"].value = "somchai_elsewhere"
     before = snapshot()
-    errors = upload(client, agreement, to_bytes(wb)).context["report"].errors
-    assert [(e.sheet, e.row, e.column) for e in errors] == [("ตัวชี้วัด", 2, "R")]
+    _response, job = upload(client, agreement, to_bytes(wb))
+    assert [e[:3] for e in errors_of(job)] == [("ตัวชี้วัด", 2, "R")]
     assert snapshot() == before
 
     wb["ตัวชี้วัด"]["R2"].value = "somchai_below"
-    assert upload(client, agreement, to_bytes(wb)).status_code == 302
+    _response, job = upload(client, agreement, to_bytes(wb))
+    assert not job.outcome.get("errors")
     assert set(agreement.kpis.values_list("supervisor", "collector")) >= {
         (crowd["below"].pk, crowd["sibling"].pk)
     }

@@ -149,7 +149,12 @@ TABLE = {
     "year_agreements": (("year",), SIGNED_IN, None),
     "year_agreements_create": (("year",), None, MANAGERS),
     "year_agreement_copy": (("year",), None, MANAGERS),
-    "year_excel_export": (("year",), {ADMIN, SUB_ADMIN, PLANNER, EXECUTIVE}, None),
+    # GET leads to the year's agreements page; POST asks for the workbook's job.
+    "year_excel_export": (
+        ("year",),
+        {ADMIN, SUB_ADMIN, PLANNER, EXECUTIVE},
+        {ADMIN, SUB_ADMIN, PLANNER, EXECUTIVE},
+    ),
     # Organisation.
     "unit_detail": (("unit",), UNIT_READERS, None),
     "unit_edit": (("unit",), MANAGERS, MANAGERS),

@@ -7,7 +7,12 @@ from simple_history.utils import bulk_create_with_history
 
 from kpi_agreements.agreements.models import KPI, Agreement, Party, SigningRule
 from kpi_agreements.agreements.selectors import mandatory_outline, mandatory_weights, outline, party_problems
-from kpi_agreements.agreements.services.kpis import check_editable, kpis_bulk_save
+from kpi_agreements.agreements.services.kpis import (
+    check_editable,
+    insert_history,
+    kpis_bulk_save,
+    kpis_create_many,
+)
 from kpi_agreements.fiscal.models import FiscalYear
 from kpi_agreements.organisation.models import Role, Unit
 
@@ -135,21 +140,21 @@ def _create_batch(fiscal_year, unit_pks: list[int], framework: _Framework, user)
         return []
     ancestor_paths = {path for u in units for path in u.ancestor_paths()}
     ancestors = {u.path: u for u in Unit.objects.filter(path__in=ancestor_paths).select_related("head")}
-    agreements = [Agreement(unit=unit, fiscal_year=fiscal_year) for unit in units]
-    bulk_create_with_history(agreements, Agreement, default_user=user)
+    agreements = Agreement.objects.bulk_create(
+        [Agreement(unit=unit, fiscal_year=fiscal_year) for unit in units]
+    )
+    insert_history(Agreement, [a.pk for a in agreements], reason="", user=user)
     parties = []
     for unit, agreement in zip(units, agreements, strict=True):
         for party in default_parties(unit, ancestors, framework.rules):
             party.agreement = agreement
             parties.append(party)
-    bulk_create_with_history(parties, Party, default_user=user)
-    for unit, agreement in zip(units, agreements, strict=True):
-        kpis_bulk_save(
-            agreement=agreement,
-            new=framework.kpis(agreement, unit.unit_type_id),
-            reason="mandatory KPI",
-            user=user,
-        )
+    Party.objects.bulk_create(parties)
+    insert_history(Party, [p.pk for p in parties], reason="", user=user)
+    new = [
+        kpi for unit, a in zip(units, agreements, strict=True) for kpi in framework.kpis(a, unit.unit_type_id)
+    ]
+    kpis_create_many(kpis=new, reason="mandatory KPI", user=user)
     return agreements
 
 

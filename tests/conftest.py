@@ -67,6 +67,17 @@ def make_person(username, **extra):
     return person
 
 
+@pytest.fixture(autouse=True)
+def _thai_first_in_every_test():
+    """A test that switches the language (English pages, e-mails) must not leave it for the next one."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @pytest.fixture
 def org(db):
     """Every role once. The executive reads the whole ministry and heads nothing: the department's head is the
